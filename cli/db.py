@@ -48,16 +48,19 @@ def downgrade(url, revision):
     _run("downgrade", url, revision)
 
 
+def _report_revision(url):
+    engine = db.engine_for(url)
+    print("database %s is at revision %s" % (db.safe_url(engine.url), db.current_revision(engine) or "base"))
+
+
 def _cmd_upgrade(args):
     upgrade(args.database_url, args.revision)
-    print("database %s is at revision %s" % (db.safe_url(db.engine_for(args.database_url).url),
-                                              db.current_revision(db.engine_for(args.database_url))))
+    _report_revision(args.database_url)
 
 
 def _cmd_downgrade(args):
     downgrade(args.database_url, args.revision)
-    print("database %s is at revision %s" % (db.safe_url(db.engine_for(args.database_url).url),
-                                              db.current_revision(db.engine_for(args.database_url)) or "base"))
+    _report_revision(args.database_url)
 
 
 def _cmd_current(args):

@@ -84,5 +84,3 @@ def test_cli_uses_the_environment_url(db_url, run_craton, craton_env):
 def test_default_database_is_a_sqlite_file_under_xdg_data_home(run_craton, craton_env):
     run_craton("db", "upgrade")
     assert os.path.exists(os.path.join(craton_env["XDG_DATA_HOME"], "craton", "fleet.db"))
-
-

@@ -11,8 +11,8 @@ def test_redis_url_is_a_real_server_with_streams(redis_url):
     key = "craton:test:fixture-stream"
     client.delete(key)
     first = client.xadd(key, {"type": "probe"}, maxlen=2, approximate=False)
-    for _ in range(3):
-        client.xadd(key, {"type": "probe"}, maxlen=2, approximate=False)
+    for number in range(3):
+        client.xadd(key, {"type": "probe", "number": number}, maxlen=2, approximate=False)
     assert client.xlen(key) == 2 and client.xrange(key, min=first, max=first) == []
     client.delete(key)
 
