@@ -18,7 +18,7 @@ import sys
 
 from ansible_collections.craton.fleet.plugins.module_utils.errors import CratonError
 
-SUBCOMMANDS = ("db", "key", "demo")
+SUBCOMMANDS = ("db", "key", "demo", "explain")
 
 
 def _common_options():
