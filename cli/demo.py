@@ -36,9 +36,9 @@ GROUPS = {
     "app": ({"monitoring": True}, []),
     "webservers": ({"role": "web", "http_port": 8080}, ["web01", "web02", "web03", "web04"]),
     "dbservers": ({"role": "database", "db_engine": "mariadb"}, ["db01", "db02"]),
-    "db-primary": ({"db_primary": True}, ["db01"]),
+    "db_primary": ({"db_primary": True}, ["db01"]),
 }
-CHILDREN = [("app", "webservers"), ("app", "dbservers"), ("dbservers", "db-primary")]
+CHILDREN = [("app", "webservers"), ("app", "dbservers"), ("dbservers", "db_primary")]
 HOSTS = {
     "web01": ("east", "10.1.0.11", {}),
     "web02": ("east", "10.1.0.12", {}),
