@@ -18,7 +18,7 @@ import sys
 
 from ansible_collections.craton.fleet.plugins.module_utils.errors import CratonError
 
-SUBCOMMANDS = ("db", "key", "demo", "explain")
+SUBCOMMANDS = ("db", "key", "demo", "import_", "explain")
 
 
 def _common_options():
