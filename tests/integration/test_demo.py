@@ -22,4 +22,3 @@ def test_demo_builds_the_fleet_and_runs_a_real_play_even_twice_in_one_directory(
     with sqlite3.connect(tmp_path / "demo" / "fleet.db") as conn:
         assert conn.execute("SELECT count(*) FROM hosts").fetchone() == (6,)
         assert b"PRIVATE KEY" not in conn.execute("SELECT ciphertext FROM secrets").fetchone()[0]
-
