@@ -48,11 +48,11 @@ requirements:
   - cryptography (for secrets)
 notes:
   - The modules of this collection always run on the Ansible controller, with the controller's Python
-    (C(ansible_playbook_python)), whatever host the play targets. An action plugin does this for you:
+    (C(ansible_playbook_python)), whatever host the play targets. An action plugin does this for you;
     C(delegate_to) is not needed, and the targeted host is never contacted. The Python packages above
     are needed on the controller only.
   - When a task sets C(delegate_to), the module runs on the delegated host instead, with that host's
     interpreter; the packages above are then needed there.
-  - Every task is one database transaction: either all of its changes are written, or none. Deadlocks
+  - Every task is one database transaction; either all of its changes are written, or none. Deadlocks
     and Galera certification failures are retried inside the task.
 """
