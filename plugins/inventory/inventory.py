@@ -38,7 +38,7 @@ description:
     rendered (C(ansible-inventory --list) marks such strings with C(__ansible_unsafe)). Well-known host columns are
     data; their values are marked trusted only when they hold no template syntax (no C({{), C({%) or C({#)), so a
     template in a column never renders. Values from vars references are trusted only with
-    O(vars_references_trusted). Secret file paths are plain data.
+    O(vars_references_trusted). Secret file paths are data like the columns.
   - B(Secrets.) With O(secrets=files), each secret of a selected host is decrypted (with the key from
     E(CRATON_SECRET_KEY) or the key file) into a file of mode 0600 in a private directory (mode 0700)
     created for the run and removed when the Ansible process ends. The host variable C(craton_secret_files)
@@ -194,8 +194,9 @@ import re
 
 from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.inventory.helpers import get_group_vars
+from ansible.module_utils.parsing.convert_bool import BOOLEANS
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
-from ansible.template import trust_as_template
+from ansible.template import is_trusted_as_template, trust_as_template
 from ansible.utils.vars import combine_vars
 
 from ansible_collections.craton.fleet.plugins.module_utils import db
@@ -208,14 +209,46 @@ from ansible_collections.craton.fleet.plugins.module_utils.vars_references impor
 
 CONFIG_SUFFIXES = ("craton.yml", "craton.yaml")
 _TEMPLATE_MARKERS = re.compile(r"{{|{%|{#")
+_BOOL_OPTIONS = ("active_only", "reachable", "strict", "cache", "vars_references_trusted", "use_extra_vars",
+                 "leading_separator")
+_BOOL_WORDS = {str(v).lower() for v in BOOLEANS}
 _FETCHERS = {}
+
+
+def _shared_trust():
+    """A function equal to ``trust_as_template`` for plain strings, sharing one tag mapping.
+
+    ``trust_as_template`` builds a new tag mapping for every string; at a million
+    strings that is seconds and hundreds of MB. Tag mappings are immutable, so
+    every trusted string can share the one of a sample. Verified at import; falls
+    back to ``trust_as_template`` when the internals differ."""
+    try:
+        sample = trust_as_template("craton")
+        tagged_type, mapping = type(sample), sample._ansible_tags_mapping  # pylint: disable=protected-access
+
+        def trust(value):
+            tagged = tagged_type(value)
+            tagged._ansible_tags_mapping = mapping  # pylint: disable=protected-access
+            return tagged
+
+        probe = trust("{{ probe }}")
+        if (probe == "{{ probe }}" and type(probe) is type(trust_as_template("{{ probe }}"))
+                and is_trusted_as_template(probe) and not is_trusted_as_template("{{ probe }}")
+                and dict(probe._ansible_tags_mapping) == dict(trust_as_template("x")._ansible_tags_mapping)):  # pylint: disable=protected-access
+            return trust
+    except Exception:  # pylint: disable=broad-except
+        pass
+    return trust_as_template
+
+
+_trust_str = _shared_trust()
 
 
 def _trust(value):
     """``value`` with every string inside it marked trusted as a template."""
     kind = type(value)
     if kind is str:
-        return trust_as_template(value)
+        return _trust_str(value)
     if kind is dict:
         return {k: _trust(v) for k, v in value.items()}
     if kind is list:
@@ -223,11 +256,15 @@ def _trust(value):
     return value
 
 
-def _column(value):
-    """A well-known column value: data. A string is marked trusted only when it holds no template
-    syntax (so it renders, and shows, like a static inventory's value); else it stays untrusted."""
-    if type(value) is str and not _TEMPLATE_MARKERS.search(value):
-        return trust_as_template(value)
+def _data(value):
+    """A value that is data (well-known columns, secret file paths): its strings are marked
+    trusted only when they hold no template syntax (so they show like a static inventory's
+    values); a string with template syntax stays untrusted and never renders."""
+    kind = type(value)
+    if kind is str:
+        return value if _TEMPLATE_MARKERS.search(value) else _trust_str(value)
+    if kind is dict:
+        return {k: _data(v) for k, v in value.items()}
     return value
 
 
@@ -267,6 +304,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 "%s: unknown option%s %s for craton.fleet.inventory; valid options: %s"
                 % (path, "s" if len(unknown) > 1 else "", ", ".join(map(repr, unknown)),
                    ", ".join(sorted(set(self._options) - {"plugin"}))))
+        for name in _BOOL_OPTIONS:
+            value = config.get(name)
+            if value is not None and not isinstance(value, bool) and str(value).lower() not in _BOOL_WORDS:
+                raise AnsibleParserError("%s: option %s must be true or false, not %r" % (path, name, value))
         groups = self.get_option("groups")
         if groups is not None and not isinstance(groups, (str, list, dict)):
             raise AnsibleParserError("%s: option groups must be a list of group names (a filter) or a mapping of "
@@ -360,10 +401,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             for key, value in host["vars"].items():
                 set_variable(name, key, value if key in untrusted else _trust(value))
             for key, value in host["well_known"].items():
-                set_variable(name, key, _column(value))
+                set_variable(name, key, _data(value))
             if secret_vars:
                 for key, value in secret_vars.get(name, {}).items():
-                    set_variable(name, key, value)
+                    set_variable(name, key, _data(value))
             add_child(tenant_groups[(None, host["tenant"])], name)
             region = region_groups.get((host["tenant"], host["region"]))
             if region is not None:

@@ -33,6 +33,7 @@ found in two loaded tenants is an error), and so are group names.
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
 
 from ansible_collections.craton.fleet.plugins.module_utils.errors import CratonError, NotFound
@@ -51,6 +52,37 @@ DEFAULT_GROUP_PRIORITY = 1
 STREAM_ROWS = 10000
 _PATTERN_CHARS = re.compile(r"[*?\[]")
 _EMPTY = ()
+_JSON_CONSTANTS = {"true": True, "false": False, "null": None}
+
+
+def _json_value(raw, _loads=json.loads, _constants=_JSON_CONSTANTS):
+    """Decode a variable's value as read raw from the database (JSON text).
+
+    Simple strings and constants skip the JSON parser: at a million values this
+    is most of the cost of reading them. SQLite may hand back numbers as numbers
+    (the JSON column has numeric affinity)."""
+    kind = type(raw)
+    if kind is not str:
+        if kind is bytes or kind is bytearray:
+            return _loads(raw.decode("utf-8"))
+        return raw
+    if raw[:1] == '"' and "\\" not in raw:
+        return raw[1:-1]
+    if raw in _constants:
+        return _constants[raw]
+    return _loads(raw)
+
+
+def _raw(column):
+    """Select a JSON column as its stored text (decoded by :func:`_json_value`)."""
+    return sa.type_coerce(column, sa.UnicodeText())
+
+
+def _stream(conn, stmt):
+    """Rows of a big result, fetched in chunks (server-side cursor on MySQL)."""
+    result = conn.execute(stmt, execution_options={"yield_per": STREAM_ROWS})
+    for chunk in result.partitions():
+        yield from chunk
 
 
 def check_filters(filters):
@@ -112,22 +144,29 @@ class _Problems:
     def unknown(self, what, names, where):
         if not names:
             return
-        message = "%s %s %s named in the inventory filter %s not exist%s" % (
+        message = "%s %s%s named in the inventory filter %s not exist%s" % (
             what if len(names) == 1 else what + "s", ", ".join(map(repr, sorted(names))),
-            where, "does" if len(names) == 1 else "do", "" if self.strict else "; it selects no hosts")
+            " " + where if where else "", "does" if len(names) == 1 else "do",
+            "" if self.strict else "; it selects no hosts")
         if self.strict:
             raise NotFound(message)
         self.warnings.append(message)
 
 
-def _vars_by_owner(session, stmt):
-    """Run ``select(owner_id, key, value, trusted)``; -> {owner_id: (vars, untrusted keys)}."""
+def _matches(value, accepted):
+    """``value`` equals one of ``accepted`` (True is not 1, as in JSON)."""
+    is_bool = type(value) is bool
+    return any(value == a and (type(a) is bool) == is_bool for a in accepted)
+
+
+def _vars_by_owner(conn, stmt):
+    """Run ``select(owner_id, key, raw value, trusted)``; -> {owner_id: (vars, untrusted keys)}."""
     owners = {}
-    for owner, key, value, trusted in session.execute(stmt):
+    for owner, key, value, trusted in conn.execute(stmt):
         entry = owners.get(owner)
         if entry is None:
             entry = owners[owner] = ({}, [])
-        entry[0][key] = value
+        entry[0][key] = _json_value(value)
         if not trusted:
             entry[1].append(key)
     return owners
@@ -171,12 +210,15 @@ def load_inventory(session, filters=None, strict=False, with_secrets=False):
     The number of statements does not depend on the size of the fleet."""
     f = check_filters(filters)
     problems = _Problems(strict)
+    # Core statements on the session's connection: plain tuples, no ORM machinery per row.
+    conn = session.connection() if hasattr(session, "connection") and not hasattr(session, "exec_driver_sql") \
+        else session
 
     # 1. tenants
     stmt = sa.select(Tenant.id, Tenant.name).order_by(Tenant.id)
     if f["tenant"]:
         stmt = stmt.where(Tenant.name == f["tenant"])
-    tenants = {tid: name for tid, name in session.execute(stmt)}
+    tenants = {tid: name for tid, name in conn.execute(stmt)}
     if f["tenant"] and not tenants:
         problems.unknown("tenant", [f["tenant"]], "")
         return empty_inventory(problems.warnings)
@@ -188,14 +230,14 @@ def load_inventory(session, filters=None, strict=False, with_secrets=False):
         return (column.in_(tenant_ids),) if tenant_ids else ()
 
     # 2. regions, 3. groups, 4. group edges
-    regions = {rid: (name, tid) for rid, name, tid in session.execute(
+    regions = {rid: (name, tid) for rid, name, tid in conn.execute(
         sa.select(Region.id, Region.name, Region.tenant_id).where(*in_tenants(Region.tenant_id))
         .order_by(Region.id))}
-    groups = {gid: (name, tid) for gid, name, tid in session.execute(
+    groups = {gid: (name, tid) for gid, name, tid in conn.execute(
         sa.select(Group.id, Group.name, Group.tenant_id).where(*in_tenants(Group.tenant_id))
         .order_by(Group.id))}
     edges = {}
-    for parent, child in session.execute(
+    for parent, child in conn.execute(
             sa.select(GroupChild.parent_id, GroupChild.child_id)
             .join(Group, Group.id == GroupChild.parent_id).where(*in_tenants(Group.tenant_id))
             .order_by(GroupChild.parent_id, GroupChild.child_id)):
@@ -237,17 +279,17 @@ def load_inventory(session, filters=None, strict=False, with_secrets=False):
                                 *(Host.name.like(like, escape="\\") for like in likes)))
 
     # 5-8. variables of tenants, regions and groups; vars references
-    tenant_vars = _vars_by_owner(session, sa.select(
-        TenantVariable.tenant_id, TenantVariable.key, TenantVariable.value, TenantVariable.trusted)
+    tenant_vars = _vars_by_owner(conn, sa.select(
+        TenantVariable.tenant_id, TenantVariable.key, _raw(TenantVariable.value), TenantVariable.trusted)
         .where(*in_tenants(TenantVariable.tenant_id)))
-    region_vars = _vars_by_owner(session, sa.select(
-        RegionVariable.region_id, RegionVariable.key, RegionVariable.value, RegionVariable.trusted)
+    region_vars = _vars_by_owner(conn, sa.select(
+        RegionVariable.region_id, RegionVariable.key, _raw(RegionVariable.value), RegionVariable.trusted)
         .join(Region, Region.id == RegionVariable.region_id).where(*in_tenants(Region.tenant_id)))
-    group_vars = _vars_by_owner(session, sa.select(
-        GroupVariable.group_id, GroupVariable.key, GroupVariable.value, GroupVariable.trusted)
+    group_vars = _vars_by_owner(conn, sa.select(
+        GroupVariable.group_id, GroupVariable.key, _raw(GroupVariable.value), GroupVariable.trusted)
         .join(Group, Group.id == GroupVariable.group_id).where(*in_tenants(Group.tenant_id)))
     references = {}
-    for gid, url, sha256, position in session.execute(
+    for gid, url, sha256, position in conn.execute(
             sa.select(VarsReference.group_id, VarsReference.url, VarsReference.sha256, VarsReference.position)
             .join(Group, Group.id == VarsReference.group_id).where(*in_tenants(Group.tenant_id))
             .order_by(VarsReference.group_id, VarsReference.position)):
@@ -257,10 +299,8 @@ def load_inventory(session, filters=None, strict=False, with_secrets=False):
     columns = [getattr(Host, column) for column in WELL_KNOWN]
     ansible_names = list(WELL_KNOWN.values())
     hosts = {}
-    result = session.execute(
-        sa.select(Host.id, Host.name, Host.tenant_id, Host.region_id, *columns)
-        .where(*conds).order_by(Host.id), execution_options={"yield_per": STREAM_ROWS})
-    for row in result:
+    for row in _stream(conn, sa.select(Host.id, Host.name, Host.tenant_id, Host.region_id, *columns)
+                       .where(*conds).order_by(Host.id)):
         if name_ok is not None and not name_ok(row[1]):
             continue
         region = regions.get(row[3])
@@ -273,15 +313,13 @@ def load_inventory(session, filters=None, strict=False, with_secrets=False):
         }
 
     # 10. host variables
-    result = session.execute(
-        sa.select(HostVariable.host_id, HostVariable.key, HostVariable.value, HostVariable.trusted)
-        .join(Host, Host.id == HostVariable.host_id).where(*conds),
-        execution_options={"yield_per": STREAM_ROWS})
-    for host_id, key, value, trusted in result:
+    for host_id, key, value, trusted in _stream(
+            conn, sa.select(HostVariable.host_id, HostVariable.key, _raw(HostVariable.value), HostVariable.trusted)
+            .join(Host, Host.id == HostVariable.host_id).where(*conds)):
         host = hosts.get(host_id)
         if host is None:
             continue
-        host["vars"][key] = value
+        host["vars"][key] = _json_value(value)
         if not trusted:
             if host["untrusted"] is _EMPTY:
                 host["untrusted"] = []
@@ -290,15 +328,13 @@ def load_inventory(session, filters=None, strict=False, with_secrets=False):
     if f["host_vars"]:
         accepted = f["host_vars"]
         hosts = {hid: h for hid, h in hosts.items()
-                 if all(k in h["vars"] and h["vars"][k] in values for k, values in accepted.items())}
+                 if all(k in h["vars"] and _matches(h["vars"][k], values) for k, values in accepted.items())}
 
     # 11. group memberships
     members = {}
-    result = session.execute(
-        sa.select(GroupHost.group_id, GroupHost.host_id)
-        .join(Host, Host.id == GroupHost.host_id).where(*conds)
-        .order_by(GroupHost.group_id, GroupHost.host_id), execution_options={"yield_per": STREAM_ROWS})
-    for gid, host_id in result:
+    for gid, host_id in _stream(conn, sa.select(GroupHost.group_id, GroupHost.host_id)
+                                .join(Host, Host.id == GroupHost.host_id).where(*conds)
+                                .order_by(GroupHost.group_id, GroupHost.host_id)):
         host = hosts.get(host_id)
         group = groups.get(gid)
         if host is None or group is None:
@@ -310,7 +346,7 @@ def load_inventory(session, filters=None, strict=False, with_secrets=False):
     if with_secrets:
         for host in hosts.values():
             host["secrets"] = []
-        for sid, host_id, name, kind, ciphertext in session.execute(
+        for sid, host_id, name, kind, ciphertext in conn.execute(
                 sa.select(Secret.id, Secret.host_id, Secret.name, Secret.kind, Secret.ciphertext)
                 .join(Host, Host.id == Secret.host_id).where(*conds).order_by(Secret.host_id, Secret.name)):
             host = hosts.get(host_id)

@@ -110,5 +110,22 @@ def group_hosts(listing, group):
 
 
 def all_hosts(listing):
-    """Every host in an ``ansible-inventory --list`` result."""
-    return sorted(listing.get("_meta", {}).get("hostvars", {}))
+    """Every host in an ``ansible-inventory --list`` result (hosts without variables have no
+    ``_meta.hostvars`` entry, so group members count too)."""
+    hosts = set(listing.get("_meta", {}).get("hostvars", {}))
+    for name, group in listing.items():
+        if name != "_meta":
+            hosts.update(group.get("hosts", ()))
+    return sorted(hosts)
+
+
+def plain(value):
+    """``value`` with ansible-inventory's untrusted-string markers (``{"__ansible_unsafe": s}``)
+    replaced by the strings."""
+    if isinstance(value, dict):
+        if set(value) == {"__ansible_unsafe"}:
+            return value["__ansible_unsafe"]
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
