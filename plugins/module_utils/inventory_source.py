@@ -93,7 +93,7 @@ def require_ansible():
 
 @contextmanager
 def _captured_display():
-    """Collect Ansible's parse failures and warnings instead of printing them."""
+    """Collect Ansible's parse failures, warnings and deprecations instead of printing them."""
     display = Display()
     failures, warnings = [], []
 
@@ -101,11 +101,15 @@ def _captured_display():
         if str(msg) not in warnings:
             warnings.append(str(msg))
 
-    def error_as_warning(msg, exception, *_args, **_kwargs):
-        failures.append(exception)
+    def deprecated(msg, *_args, **_kwargs):
+        warning("[deprecated] %s" % msg)
 
-    saved = {name: display.__dict__.get(name) for name in ("warning", "error_as_warning")}
-    display.warning, display.error_as_warning = warning, error_as_warning
+    def error_as_warning(msg, exception, *_args, **_kwargs):
+        failures.append((str(msg or ""), exception))
+
+    names = ("warning", "deprecated", "error_as_warning")
+    saved = {name: display.__dict__.get(name) for name in names}
+    display.warning, display.deprecated, display.error_as_warning = warning, deprecated, error_as_warning
     try:
         yield failures, warnings
     finally:
@@ -116,18 +120,35 @@ def _captured_display():
                 setattr(display, name, value)
 
 
-def _describe_failure(exception):
-    plugin = None
-    origin = getattr(exception, "obj", None)
-    description = getattr(origin, "description", None) or ""
-    if "inventory plugin '" in description:
-        plugin = description.split("inventory plugin '", 1)[1].split("'", 1)[0]
-    message = getattr(exception, "message", None) or str(exception)
-    message = " ".join(str(message).split())
-    line = getattr(origin, "line_num", None)
-    if line:
-        message += " (line %d)" % line
-    return message, plugin
+def _describe_failures(source, failures):
+    """One line from the failures of the plugins that tried ``source``: which plugin
+    said what (and at which line), without repeats; for a YAML/JSON file the INI
+    plugin's complaint (it tries everything) is left out when another plugin spoke,
+    and so it is for an executable file (a script)."""
+    described = []
+    for msg, exception in failures:
+        origin = getattr(exception, "obj", None)
+        path = getattr(origin, "path", None)
+        if path and source not in (path, os.path.dirname(path)) and not path.startswith(source + os.sep):
+            continue
+        plugin = msg.split(" with '", 1)[1].split("'", 1)[0] if " with '" in msg else None
+        message = " ".join(str(getattr(exception, "message", None) or exception).split())
+        help_text = getattr(exception, "_help_text", None)  # e.g. a failing script's stderr
+        if help_text:
+            message += " " + " ".join(str(help_text).split())[:500]
+        described.append((plugin, message, getattr(origin, "line_num", None)))
+    relevant = "script" if os.path.isfile(source) and os.access(source, os.X_OK) else \
+        "yaml" if source.endswith((".yml", ".yaml", ".json")) else None
+    if relevant and any(p != "ini" for p, _m, _l in described):
+        described = [d for d in described if d[0] != "ini"]
+    parts, seen = [], set()
+    for plugin, message, line in described:
+        if message in seen:
+            continue
+        seen.add(message)
+        text = "%s plugin: %s" % (plugin, message) if plugin else message
+        parts.append(text + (" (line %d)" % line if line else ""))
+    return "; ".join(parts) or "no inventory plugin accepts it"
 
 
 def _check_sources(sources):
@@ -163,15 +184,8 @@ def _parse(sources):
     unparsed = [w.split("Unable to parse ", 1)[1].rsplit(" as an inventory source", 1)[0]
                 for w in warnings if w.startswith("Unable to parse ")]
     if unparsed:
-        reasons = []
-        for exception in failures:
-            message, plugin = _describe_failure(exception)
-            text = "%s plugin: %s" % (plugin, message) if plugin else message
-            if text not in reasons:
-                reasons.append(text)
-        raise CratonError("cannot parse inventory source %s%s" % (
-            ", ".join(unparsed), ": " + "; ".join(reasons) if reasons else
-            ": no inventory plugin accepts it"))
+        raise CratonError("cannot parse inventory source %s: %s" % (
+            unparsed[0], _describe_failures(unparsed[0], failures)))
     other = [w for w in warnings if not w.startswith(("Unable to parse ", "No inventory was parsed"))]
     return loader, inventory, other
 
