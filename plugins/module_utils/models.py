@@ -28,6 +28,8 @@ from ansible_collections.craton.fleet.plugins.module_utils.names import (
 try:
     import sqlalchemy as sa
     from sqlalchemy.dialects import mysql
+    from sqlalchemy.dialects.sqlite import base as sqlite_base
+    from sqlalchemy.ext.compiler import compiles
     from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
     HAS_SQLALCHEMY = True
     SQLALCHEMY_IMPORT_ERROR = None
@@ -50,6 +52,22 @@ NAME_LEN = 255
 HOST_STATUSES = ("ok", "changed", "failed", "unreachable", "skipped")
 
 if HAS_SQLALCHEMY:
+
+    class JSONValue(sa.JSON):
+        """JSON; on SQLite the column is declared ``JSON_TEXT``.
+
+        A column declared ``JSON`` has NUMERIC affinity in SQLite, which turns the
+        stored text ``2.0`` into the integer 2 (and Ansible would see 2, not 2.0).
+        ``JSON_TEXT`` has TEXT affinity: the JSON text is kept as written."""
+
+        cache_ok = True
+
+    @compiles(JSONValue, "sqlite")
+    def _json_value_sqlite(_type, _compiler, **_kw):
+        return "JSON_TEXT"
+
+    # Reflection (Alembic's schema comparison) reads the column back as JSONValue.
+    sqlite_base.ischema_names.setdefault("JSON_TEXT", JSONValue)
 
     class Base(DeclarativeBase):
         """Declarative base with the naming convention and audit columns."""
@@ -180,7 +198,7 @@ if HAS_SQLALCHEMY:
 
         id: Mapped[int] = mapped_column(primary_key=True)
         key: Mapped[str]
-        value: Mapped[object] = mapped_column(sa.JSON)
+        value: Mapped[object] = mapped_column(JSONValue)
         trusted: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
         @validates("key")

@@ -12,6 +12,8 @@ from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
+from ansible_collections.craton.fleet.plugins.module_utils.models import JSONValue
+
 revision = '0001'
 down_revision = None
 branch_labels = None
@@ -65,7 +67,7 @@ def upgrade():
         sa.Column('tenant_id', sa.Integer(), nullable=False),
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('key', sa.String(length=255), nullable=False),
-        sa.Column('value', sa.JSON(), nullable=False),
+        sa.Column('value', JSONValue(), nullable=False),
         sa.Column('trusted', sa.Boolean(), server_default=sa.true(), nullable=False),
         sa.Column('created_at', sa.DateTime(), server_default=sa.func.now(), nullable=False),
         sa.Column('updated_at', sa.DateTime(), server_default=sa.func.now(), nullable=False),
@@ -91,7 +93,7 @@ def upgrade():
         sa.Column('group_id', sa.Integer(), nullable=False),
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('key', sa.String(length=255), nullable=False),
-        sa.Column('value', sa.JSON(), nullable=False),
+        sa.Column('value', JSONValue(), nullable=False),
         sa.Column('trusted', sa.Boolean(), server_default=sa.true(), nullable=False),
         sa.Column('created_at', sa.DateTime(), server_default=sa.func.now(), nullable=False),
         sa.Column('updated_at', sa.DateTime(), server_default=sa.func.now(), nullable=False),
@@ -129,7 +131,7 @@ def upgrade():
         sa.Column('region_id', sa.Integer(), nullable=False),
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('key', sa.String(length=255), nullable=False),
-        sa.Column('value', sa.JSON(), nullable=False),
+        sa.Column('value', JSONValue(), nullable=False),
         sa.Column('trusted', sa.Boolean(), server_default=sa.true(), nullable=False),
         sa.Column('created_at', sa.DateTime(), server_default=sa.func.now(), nullable=False),
         sa.Column('updated_at', sa.DateTime(), server_default=sa.func.now(), nullable=False),
@@ -168,7 +170,7 @@ def upgrade():
         sa.Column('host_id', sa.Integer(), nullable=False),
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('key', sa.String(length=255), nullable=False),
-        sa.Column('value', sa.JSON(), nullable=False),
+        sa.Column('value', JSONValue(), nullable=False),
         sa.Column('trusted', sa.Boolean(), server_default=sa.true(), nullable=False),
         sa.Column('created_at', sa.DateTime(), server_default=sa.func.now(), nullable=False),
         sa.Column('updated_at', sa.DateTime(), server_default=sa.func.now(), nullable=False),

@@ -151,3 +151,20 @@ def test_inventory_cache_serves_the_same_inventory(fleet_db, tmp_path, craton_en
     second, _ = listing_for(tmp_path, craton_env, "sqlite:///%s" % (tmp_path / "missing" / "none.db"), **options)
     assert second == first
     assert "web01" in second["_meta"]["hostvars"]
+
+
+VALUES = {"whole_float": 2.0, "zero_float": 0.0, "small_float": 0.1, "integer": 1, "negative": -5,
+          "numeric_string": "5", "float_string": "2.0", "bool_string": "true", "true": True, "false": False,
+          "null": None, "empty": "", "big": 2 ** 53 + 1, "unicode": "café ✓", "quoted": 'say "hi" \\ bye',
+          "listed": [1, 2.5, "x", None, True], "nested": {"a": {"b": [None, {"c": 1.0}]}}}
+
+
+def test_variables_of_every_json_type_keep_their_type(fleet_url, tmp_path, craton_env):
+    build(fleet_url, {"acme": {"hosts": {"h": {"vars": VALUES}}, "groups": {"g": {"vars": {"gf": 3.0}}}}})
+    listing, _ = listing_for(tmp_path, craton_env, fleet_url, tenant="acme")
+    hostvars = listing["_meta"]["hostvars"]["h"]
+    got = {k: hostvars[k] for k in VALUES}
+    assert got == VALUES
+    assert [type(v) for v in got.values()] == [type(v) for v in VALUES.values()]
+    assert type(got["nested"]["a"]["b"][1]["c"]) is float
+    assert hostvars["gf"] == 3.0 and type(hostvars["gf"]) is float
