@@ -160,7 +160,7 @@ VALUES = {"whole_float": 2.0, "zero_float": 0.0, "small_float": 0.1, "integer": 
 
 
 def test_variables_of_every_json_type_keep_their_type(fleet_url, tmp_path, craton_env):
-    build(fleet_url, {"acme": {"hosts": {"h": {"vars": VALUES}}, "groups": {"g": {"vars": {"gf": 3.0}}}}})
+    build(fleet_url, {"acme": {"hosts": {"h": {"vars": VALUES, "groups": ["g"]}}, "groups": {"g": {"vars": {"gf": 3.0}}}}})
     listing, _ = listing_for(tmp_path, craton_env, fleet_url, tenant="acme")
     hostvars = listing["_meta"]["hostvars"]["h"]
     got = {k: hostvars[k] for k in VALUES}
