@@ -15,7 +15,7 @@ description:
     same filters, and each host's effective variables after precedence (tenant < region < groups by depth and
     priority < host variables < well-known host columns), read through the same query.
   - Useful inside a play to look at the fleet as it is in the database now, for example right after a task changed
-    it, without C(meta: refresh_inventory).
+    it, without C(meta) C(refresh_inventory).
   - Vars references are fetched and merged as the plugin does. Secrets are not read, so the secret-file variables
     of the plugin (C(craton_secret_files), C(ansible_ssh_private_key_file)) are not among the effective variables.
   - A tenant, region or group named in a filter that does not exist fails the task, naming it.
@@ -39,8 +39,8 @@ options:
     elements: str
   host_vars:
     description:
-      - Only hosts whose own host variables match: a mapping of variable name to the accepted value or list of
-        accepted values.
+      - Only hosts whose own host variables match, given as a mapping of variable name to the accepted value or
+        list of accepted values.
     type: dict
   active_only:
     description: Only hosts marked active.
