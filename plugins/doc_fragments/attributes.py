@@ -12,6 +12,9 @@ that write, ``INFO_MODULE`` for the read-only ones.
 from __future__ import annotations
 
 _WHERE = r"""
+  action_group:
+    support: full
+    membership: [craton.fleet.fleet]
   action:
     support: full
     details:

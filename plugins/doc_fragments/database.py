@@ -47,12 +47,15 @@ requirements:
   - pymysql (for MySQL/MariaDB)
   - cryptography (for secrets)
 notes:
-  - The modules of this collection always run on the Ansible controller, with the controller's Python
-    (C(ansible_playbook_python)), whatever host the play targets. An action plugin does this for you;
-    C(delegate_to) is not needed, and the targeted host is never contacted. The Python packages above
-    are needed on the controller only.
-  - When a task sets C(delegate_to), the module runs on the delegated host instead, with that host's
-    interpreter; the packages above are then needed there.
+  - The modules of this collection run on the Ansible controller, with the controller's Python
+    (C(ansible_playbook_python), never interpreter discovery), whatever host the play targets. Their action
+    plugins do this for you; C(delegate_to) is not needed, the targeted host is never contacted, and
+    C(become) is not applied. The Python packages above are needed on the controller only.
+  - A task delegated to a host that uses the C(local) connection runs on the controller the same way. A task
+    delegated to another host runs there, with that host's interpreter; the packages above, the database
+    and the secret key must then be reachable from that host.
+  - Set the database of every craton.fleet module of a play at once with
+    C(module_defaults) for the action group C(group/craton.fleet.fleet) (for example O(database_url)).
   - Every task is one database transaction; either all of its changes are written, or none. Deadlocks
     and Galera certification failures are retried inside the task.
 """

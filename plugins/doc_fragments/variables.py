@@ -19,7 +19,9 @@ options:
       - Variables of the object, a mapping of Ansible variable names to values (any JSON value).
       - Names must be valid Ansible variable names (letters, digits and underscores, not starting with a digit,
         not a Python keyword); an invalid name fails the task and nothing is written.
-      - Values written by modules are trusted, so a template such as C("{{ inventory_hostname }}") renders in plays.
+      - Values written by modules are trusted, so a template stored in a variable renders in the plays that use the
+        inventory. Ansible templates task arguments before the module sees them, so to store a template rather than
+        its value at task time, protect it, for example C("{% raw %}{{ inventory_hostname }}{% endraw %}").
       - When not given, the variables are left as they are (except O(absent_vars)).
     type: dict
   vars_mode:

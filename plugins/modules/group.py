@@ -85,6 +85,7 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
   - ansible.builtin.action_common_attributes.conn
+  - ansible.builtin.action_common_attributes.actiongroups
 seealso:
   - module: craton.fleet.host
   - module: craton.fleet.vars_reference

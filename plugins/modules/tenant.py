@@ -49,6 +49,7 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
   - ansible.builtin.action_common_attributes.conn
+  - ansible.builtin.action_common_attributes.actiongroups
 seealso:
   - module: craton.fleet.region
   - module: craton.fleet.inventory_info

@@ -5,7 +5,8 @@ controller's Python: a play over hosts that cannot be reached (SSH to a
 TEST-NET address, a nonexistent interpreter), with ``become`` set to a
 nonexistent executable, still edits the fleet, without ``delegate_to``. A task
 delegated to a host using the local connection also runs with the controller's
-Python. A database that cannot be reached, or has no schema, fails the task
+Python. ``module_defaults`` of the action group ``craton.fleet.fleet`` give
+every module its database. A database that cannot be reached, or has no schema, fails the task
 with a message naming it, and the password of its URL never shows.
 """
 
@@ -22,6 +23,9 @@ REMOTE_PLAY = r"""
   gather_facts: false
   become: true
   become_exe: /nonexistent/sudo
+  module_defaults:
+    group/craton.fleet.fleet:
+      database_url: "{{ fleet_url }}"
   tasks:
     - craton.fleet.tenant: {name: acme}
     - name: one task per unreachable host, no delegate_to
@@ -31,6 +35,9 @@ REMOTE_PLAY = r"""
         that: [created is changed]
 - hosts: localbox
   gather_facts: false
+  module_defaults:
+    group/craton.fleet.fleet:
+      database_url: "{{ fleet_url }}"
   tasks:
     - name: delegated to a local-connection host whose interpreter does not exist
       craton.fleet.host: {tenant: acme, name: far1, vars: {delegated: true}}
@@ -54,7 +61,9 @@ def closed_port():
 
 
 def test_modules_run_on_the_controller_for_remote_plays(fleet_url, tmp_path):
-    mr.playbook(tmp_path, fleet_url, REMOTE_PLAY, inventory=INVENTORY)
+    env = mr.ansible_env(tmp_path, fleet_url)
+    del env["CRATON_DATABASE_URL"]  # the URL comes from module_defaults of the action group
+    mr.playbook(tmp_path, fleet_url, REMOTE_PLAY, "-e", "fleet_url=%s" % fleet_url, inventory=INVENTORY, env=env)
     assert sorted(mr.rows(fleet_url, "SELECT name, ip_address FROM hosts")) == [("far1", "192.0.2.1"),
                                                                                  ("far2", "192.0.2.2")]
     assert mr.rows(fleet_url, "SELECT COUNT(*) FROM host_variables") == [(1,)]
