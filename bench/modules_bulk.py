@@ -196,7 +196,7 @@ def main():
         backend = sa.engine.make_url(raw_url).get_backend_name()
         raw = raw_insert(raw_url, hosts)
         logic_url = fresh("logic")
-        logic_first, _ = in_process(logic_url, hosts)
+        logic_first = in_process(logic_url, hosts)[0]
         logic_again, logic_changed = in_process(logic_url, hosts)
         module_url = fresh("module")
         first = run_playbook(module_url, directory)

@@ -26,7 +26,7 @@ options:
     type: list
     elements: dict
 author:
-  - craton.fleet contributors
+  - craton.fleet contributors (@craton-fleet)
 """
 
 EXAMPLES = r"""

@@ -21,7 +21,7 @@ description:
     written.
   - The module is idempotent; it supports check mode and diff mode. One task is one database transaction.
 author:
-  - craton.fleet contributors
+  - craton.fleet contributors (@craton-fleet)
 options:
   tenant:
     description:

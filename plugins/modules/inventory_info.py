@@ -20,7 +20,7 @@ description:
     of the plugin (C(craton_secret_files), C(ansible_ssh_private_key_file)) are not among the effective variables.
   - A tenant, region or group named in a filter that does not exist fails the task, naming it.
 author:
-  - craton.fleet contributors
+  - craton.fleet contributors (@craton-fleet)
 options:
   tenant:
     description: Only this tenant. When unset, every tenant (host and group names must then be unique across them).

@@ -16,7 +16,7 @@ description:
     tenant variables and are overridden by group and host variables; in the inventory the region is also a group.
   - The module is idempotent; it supports check mode and diff mode. One task is one database transaction.
 author:
-  - craton.fleet contributors
+  - craton.fleet contributors (@craton-fleet)
 options:
   tenant:
     description:

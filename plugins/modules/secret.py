@@ -20,7 +20,7 @@ description:
     after decryption, so the key must be configured even to check.
   - The module is idempotent; it supports check mode and diff mode. One task is one database transaction.
 author:
-  - craton.fleet contributors
+  - craton.fleet contributors (@craton-fleet)
 options:
   tenant:
     description:

@@ -17,7 +17,7 @@ description:
     precedence; in the inventory the tenant is also a group.
   - The module is idempotent; it supports check mode and diff mode. One task is one database transaction.
 author:
-  - craton.fleet contributors
+  - craton.fleet contributors (@craton-fleet)
 options:
   name:
     description:

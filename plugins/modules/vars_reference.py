@@ -18,7 +18,7 @@ description:
   - The module only records the reference; it does not fetch the URL.
   - The module is idempotent; it supports check mode and diff mode. One task is one database transaction.
 author:
-  - craton.fleet contributors
+  - craton.fleet contributors (@craton-fleet)
 options:
   tenant:
     description:

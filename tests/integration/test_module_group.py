@@ -3,7 +3,11 @@ refused and named, rename, absent, check mode, diff, idempotency; on SQLite and 
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+import sqlalchemy.orm  # noqa: F401  pylint: disable=unused-import
+
 import module_runs as mr
+from ansible_collections.craton.fleet.plugins.module_utils.models import Group, GroupChild
 
 PLAY = r"""
 - hosts: far
@@ -109,6 +113,8 @@ PLAY = r"""
 
 def test_group_lifecycle_cycles_and_bad_input(fleet_url, tmp_path):
     mr.playbook(tmp_path, fleet_url, PLAY)
-    edges = mr.rows(fleet_url, "SELECT p.name, c.name FROM group_children gc JOIN groups p ON p.id = gc.parent_id "
-                               "JOIN groups c ON c.id = gc.child_id ORDER BY p.name")
+    parent, child = sa.orm.aliased(Group), sa.orm.aliased(Group)
+    edges = mr.rows(fleet_url, sa.select(parent.name, child.name)
+                    .join(parent, parent.id == GroupChild.parent_id).join(child, child.id == GroupChild.child_id)
+                    .order_by(parent.name))
     assert edges == [("app", "frontend"), ("frontend", "leaf")]

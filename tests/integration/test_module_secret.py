@@ -105,7 +105,7 @@ def test_secret_lifecycle_never_shows_the_value(fleet_url, tmp_path, secret_key)
     for line in key1.strip().splitlines()[1:-1] + key2.strip().splitlines()[1:-1] + ["s3cr3t-token-value"]:
         assert line not in output, "secret material in the output"
     stored = mr.rows(fleet_url, "SELECT name, kind, ciphertext FROM secrets")
-    assert [(name, kind) for name, kind, _ in stored] == [("ssh_key", "pem")]
+    assert [row[:2] for row in stored] == [("ssh_key", "pem")]
     ciphertext = bytes(stored[0][2])
     assert key2.strip().encode() not in ciphertext
     assert secret_store.decrypt(ciphertext) == key2.strip().encode()  # lookup('file') strips the newline
