@@ -87,6 +87,9 @@ options:
         other single-host options (O(name), O(region), O(ip_address), O(vars), ...) cannot be combined with
         O(hosts).
       - Hosts of the tenant that are not listed are left alone.
+      - For lists of thousands of hosts, read them with C(lookup('ansible.builtin.file', 'hosts.json') | from_json)
+        rather than from variables files or extra vars; ansible-core 2.19 templates task arguments that come from
+        variables files several times slower (see C(docs/modules.md) and C(bench/modules_bulk.py)).
     type: list
     elements: dict
     suboptions:
