@@ -49,7 +49,7 @@ description:
   - B(Inventory cache.) The cache stores the loaded data (with resolved vars references), not the Ansible
     objects; trust and secret files are applied again on every run.
 author:
-  - craton.fleet contributors
+  - craton.fleet contributors (@craton-fleet)
 requirements:
   - sqlalchemy >= 2.0
   - pymysql (for MySQL/MariaDB)
@@ -158,12 +158,14 @@ seealso:
 """
 
 EXAMPLES = r"""
+---
 # prod.craton.yml: the hosts of tenant acme in two regions
 plugin: craton.fleet.inventory
 database_url: mysql+pymysql://ansible:secret@db.example.com/fleet
 tenant: acme
 regions: [eu-west, eu-central]
 
+---
 # Note: "groups" as a list selects hosts; as a mapping it builds constructed groups.
 # web.craton.yml: active web hosts tagged for the canary wave, reachable at the last run
 plugin: craton.fleet.inventory
@@ -175,6 +177,7 @@ host_vars:
 reachable: true
 strict: true
 
+---
 # keyed.craton.yml: extra groups from variables, cached for an hour
 plugin: craton.fleet.inventory
 tenant: acme

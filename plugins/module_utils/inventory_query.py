@@ -55,21 +55,20 @@ _EMPTY = ()
 _JSON_CONSTANTS = {"true": True, "false": False, "null": None}
 
 
-def _json_value(raw, _loads=json.loads, _constants=_JSON_CONSTANTS):
+def _json_value(raw, _loads=json.loads):
     """Decode a variable's value as read raw from the database (JSON text).
 
     Simple strings and constants skip the JSON parser: at a million values this
     is most of the cost of reading them. SQLite may hand back numbers as numbers
     (the JSON column has numeric affinity)."""
-    kind = type(raw)
-    if kind is not str:
-        if kind is bytes or kind is bytearray:
+    if not isinstance(raw, str):
+        if isinstance(raw, (bytes, bytearray)):
             return _loads(raw.decode("utf-8"))
         return raw
     if raw[:1] == '"' and "\\" not in raw:
         return raw[1:-1]
-    if raw in _constants:
-        return _constants[raw]
+    if raw in _JSON_CONSTANTS:
+        return _JSON_CONSTANTS[raw]
     return _loads(raw)
 
 
@@ -155,8 +154,8 @@ class _Problems:
 
 def _matches(value, accepted):
     """``value`` equals one of ``accepted`` (True is not 1, as in JSON)."""
-    is_bool = type(value) is bool
-    return any(value == a and (type(a) is bool) == is_bool for a in accepted)
+    is_bool = isinstance(value, bool)
+    return any(value == a and isinstance(a, bool) == is_bool for a in accepted)
 
 
 def _vars_by_owner(conn, stmt):
@@ -218,7 +217,7 @@ def load_inventory(session, filters=None, strict=False, with_secrets=False):
     stmt = sa.select(Tenant.id, Tenant.name).order_by(Tenant.id)
     if f["tenant"]:
         stmt = stmt.where(Tenant.name == f["tenant"])
-    tenants = {tid: name for tid, name in conn.execute(stmt)}
+    tenants = dict(conn.execute(stmt).all())
     if f["tenant"] and not tenants:
         problems.unknown("tenant", [f["tenant"]], "")
         return empty_inventory(problems.warnings)

@@ -28,13 +28,15 @@ try:
 except ImportError:  # pragma: no cover
     HAS_YAML = False
 
-try:
-    import requests
-    HAS_REQUESTS = True
-    REQUESTS_IMPORT_ERROR = None
-except ImportError:  # pragma: no cover
-    HAS_REQUESTS = False
-    REQUESTS_IMPORT_ERROR = traceback.format_exc()
+
+def _requests():
+    """The requests module, imported on first use (most inventories fetch nothing over HTTP)."""
+    try:
+        import requests  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        raise _ReferenceError("the Python package requests is needed to fetch http(s) references: %s"
+                              % traceback.format_exc().strip().splitlines()[-1]) from None
+    return requests
 
 DEFAULT_TIMEOUT = 10.0
 MAX_BYTES = 16 * 1024 * 1024
@@ -86,8 +88,7 @@ class ReferenceFetcher:
         return data
 
     def _get(self, url):
-        if not HAS_REQUESTS:
-            raise _ReferenceError("the Python package requests is needed to fetch http(s) references")
+        requests = _requests()
         if self._http is None:
             self._http = requests.Session()
             self._http.headers["User-Agent"] = "craton.fleet"

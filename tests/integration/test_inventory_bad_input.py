@@ -24,7 +24,7 @@ def small_fleet(fleet_url):
 
 
 def _fails(config, env, *expected):
-    _listing, proc = inventory_list(config, env, check=False)
+    proc = inventory_list(config, env, check=False)[1]
     assert proc.returncode != 0
     stderr = " ".join(proc.stderr.split())
     for text in expected:
@@ -92,13 +92,13 @@ def test_schema_that_needs_craton_db_upgrade(db_url, tmp_path, strict_env):
 
 def test_database_url_from_the_environment(small_fleet, tmp_path, craton_env):
     config = write_config(tmp_path, tenant="acme")
-    listing, _ = inventory_list(config, dict(craton_env, CRATON_DATABASE_URL=small_fleet))
+    listing = inventory_list(config, dict(craton_env, CRATON_DATABASE_URL=small_fleet))[0]
     assert all_hosts(listing) == ["h1"]
 
 
 def test_a_file_not_named_craton_yml_is_not_taken(small_fleet, tmp_path, strict_env):
     config = write_config(tmp_path, name="inventory.yml", database_url=small_fleet)
-    _listing, proc = inventory_list(config, strict_env, check=False)
+    proc = inventory_list(config, strict_env, check=False)[1]
     assert proc.returncode != 0
     assert "h1" not in proc.stdout
 

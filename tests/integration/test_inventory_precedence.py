@@ -61,7 +61,7 @@ def precedence_db(fleet_url):
 
 def test_conflicting_values_resolve_tenant_region_groups_host(precedence_db, tmp_path, craton_env):
     config = write_config(tmp_path, database_url=precedence_db, tenant="acme")
-    listing, _ = inventory_list(config, craton_env)
+    listing = inventory_list(config, craton_env)[0]
     for host, expected in EXPECTED.items():
         hostvars = listing["_meta"]["hostvars"][host]
         assert {k: hostvars[k] for k in expected} == expected, host
@@ -92,7 +92,7 @@ def test_user_group_priority_is_kept_and_can_reorder_groups(fleet_url, tmp_path,
         "hosts": {"h": {"groups": ["one", "two"]}},
     }})
     config = write_config(tmp_path, database_url=fleet_url, tenant="acme")
-    listing, _ = inventory_list(config, craton_env)
+    listing = inventory_list(config, craton_env)[0]
     assert listing["_meta"]["hostvars"]["h"]["x"] == "one"  # priority 10 beats the name order
     assert "ansible_group_priority" not in listing["_meta"]["hostvars"]["h"]
 
@@ -101,14 +101,14 @@ def test_well_known_columns_override_host_variables(fleet_url, tmp_path, craton_
     build(fleet_url, {"acme": {"hosts": {"h": {"columns": {"ip_address": "10.9.9.9"},
                                                "vars": {"ansible_host": "192.0.2.1", "ansible_user": "me"}}}}})
     config = write_config(tmp_path, database_url=fleet_url, tenant="acme")
-    listing, _ = inventory_list(config, craton_env)
+    listing = inventory_list(config, craton_env)[0]
     hostvars = listing["_meta"]["hostvars"]["h"]
     assert (hostvars["ansible_host"], hostvars["ansible_user"]) == ("10.9.9.9", "me")
 
 
 def test_explain_agrees_with_ansible_on_every_effective_value(precedence_db, tmp_path, craton_env, run_craton):
     config = write_config(tmp_path, database_url=precedence_db, tenant="acme")
-    listing, _ = inventory_list(config, craton_env)
+    listing = inventory_list(config, craton_env)[0]
     for host in EXPECTED:
         proc = run_craton("--database-url", precedence_db, "explain", host, "--tenant", "acme", "--json")
         explained = json.loads(proc.stdout)["variables"]

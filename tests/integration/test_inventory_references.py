@@ -69,7 +69,7 @@ def test_references_merge_in_order_under_the_groups_own_variables(fleet_url, tmp
         "hosts": {"h": {"groups": ["web"]}},
     }})
     config = write_config(tmp_path, database_url=fleet_url, tenant="acme")
-    listing, _ = inventory_list(config, craton_env)
+    listing = inventory_list(config, craton_env)[0]
     hostvars = plain(listing["_meta"]["hostvars"]["h"])  # reference values are untrusted by default
     assert (hostvars["a"], hostvars["b"], hostvars["c"], hostvars["e"]) == (
         "from-first", "from-second", "own", "tenant")
@@ -85,7 +85,7 @@ def test_each_url_is_fetched_once_per_run(fleet_url, tmp_path, craton_env, http_
         "hosts": {"h": {"groups": ["g1", "g2", "g3"]}},
     }})
     config = write_config(tmp_path, database_url=fleet_url, tenant="acme")
-    listing, _ = inventory_list(config, craton_env)
+    listing = inventory_list(config, craton_env)[0]
     assert listing["_meta"]["hostvars"]["h"]["common"] == 1
     assert http_server.requests == ["/common.yml"]
 
@@ -114,7 +114,7 @@ def test_a_bad_reference_is_an_error_naming_group_and_url(fleet_url, tmp_path, c
     }})
     env = dict(craton_env, ANSIBLE_INVENTORY_UNPARSED_FAILED="1")
     config = write_config(tmp_path, database_url=fleet_url, tenant="acme")
-    listing, proc = inventory_list(config, env, check=False)
+    proc = inventory_list(config, env, check=False)[1]
     assert proc.returncode != 0
     stderr = " ".join(proc.stderr.split())
     assert "vars reference %s of group 'web-tier'" % url in stderr
@@ -136,8 +136,8 @@ def test_reference_values_are_untrusted_unless_the_option_says_so(fleet_url, tmp
     build(fleet_url, {"acme": {"groups": {"g": {"references": [("file://%s" % ref, None)]}},
                                "hosts": {"h": {"groups": ["g"]}}}})
     config = write_config(tmp_path, database_url=fleet_url, tenant="acme")
-    listing, _ = inventory_list(config, craton_env)
+    listing = inventory_list(config, craton_env)[0]
     assert listing["_meta"]["hostvars"]["h"]["tpl"] == {"__ansible_unsafe": "{{ 1 + 1 }}"}
     config = write_config(tmp_path, database_url=fleet_url, tenant="acme", vars_references_trusted=True)
-    listing, _ = inventory_list(config, craton_env)
+    listing = inventory_list(config, craton_env)[0]
     assert listing["_meta"]["hostvars"]["h"]["tpl"] == "{{ 1 + 1 }}"

@@ -120,7 +120,7 @@ def test_secrets_skip_reads_no_secret_and_needs_no_key(secrets_db, tmp_path, cra
     url, _keys = secrets_db
     env = {k: v for k, v in craton_env.items() if not k.startswith("CRATON_SECRET_KEY")}
     config = write_config(tmp_path, database_url=url, tenant="acme", secrets="skip")
-    listing, _ = inventory_list(config, env)
+    listing = inventory_list(config, env)[0]
     assert "craton_secret_files" not in listing["_meta"]["hostvars"]["h1"]
 
 
@@ -129,7 +129,7 @@ def test_a_missing_secret_key_is_a_clear_error(secrets_db, tmp_path, craton_env)
     env = {k: v for k, v in craton_env.items() if not k.startswith("CRATON_SECRET_KEY")}
     env["ANSIBLE_INVENTORY_UNPARSED_FAILED"] = "1"
     config = write_config(tmp_path, database_url=url, tenant="acme")
-    _listing, proc = inventory_list(config, env, check=False)
+    proc = inventory_list(config, env, check=False)[1]
     assert proc.returncode != 0
     assert "no secret key: set CRATON_SECRET_KEY" in " ".join(proc.stderr.split())
     assert "Traceback" not in proc.stderr

@@ -55,7 +55,7 @@ def test_trusted_templates_render_and_untrusted_ones_do_not(trust_db, tmp_path, 
 
 def test_inventory_listing_marks_only_untrusted_strings(trust_db, tmp_path, craton_env):
     config = write_config(tmp_path, database_url=trust_db, tenant="acme")
-    listing, _ = inventory_list(config, craton_env)
+    listing = inventory_list(config, craton_env)[0]
     hostvars = listing["_meta"]["hostvars"]["h1"]
     assert hostvars["motd"] == "hello {{ inventory_hostname }} in {{ 'dub' ~ 'lin' }}"
     assert hostvars["evil"] == {"__ansible_unsafe": "{{ 6 * 7 }}"}
@@ -70,7 +70,9 @@ def test_trust_survives_the_inventory_cache(trust_db, tmp_path, craton_env):
     config = write_config(tmp_path, **options)
     playbook(tmp_path, config, PLAY, craton_env)  # fills the cache
     # Same file (same cache key), database now unusable: only the cache can answer.
-    write_config(tmp_path, **dict(options, database_url="sqlite:///%s" % (tmp_path / "missing" / "none.db")))
+    broken = dict(options)
+    broken["database_url"] = "sqlite:///%s" % (tmp_path / "missing" / "none.db")
+    write_config(tmp_path, **broken)
     result = _result(playbook(tmp_path, config, PLAY, craton_env).stdout)
     assert result["motd"] == "hello h1 in dublin"
     assert result["evil"] == "{{ 6 * 7 }}"
