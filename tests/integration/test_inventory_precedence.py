@@ -81,7 +81,7 @@ def test_a_play_sees_the_same_winners(precedence_db, tmp_path, craton_env):
     for line in proc.stdout.splitlines():
         if '"msg": "RESULT ' in line:
             text = json.loads("{%s}" % line.strip().rstrip(","))["msg"]
-            _, host, payload = text.split(" ", 2)
+            _marker, host, payload = text.split(" ", 2)
             seen[host] = json.loads(payload)
     assert seen == EXPECTED
 
