@@ -74,7 +74,6 @@ _FLOAT_FIELDS = frozenset(("ts", "duration"))
 _BOOL_FIELDS = frozenset(("handler", "ignored", "no_log"))
 _JSON_FIELDS = frozenset(("items", "results", "totals"))
 
-SUMMARY_TEXT_FIELDS = ("run_id", "source", "playbook", "user", "controller", "state")
 SUMMARY_COUNTERS = (
     ("hosts_expected",) + tuple("hosts_" + s for s in HOST_STATUSES)
     + ("events", "events_sent", "events_dropped", "writers_running"))

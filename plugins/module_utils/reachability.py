@@ -27,13 +27,15 @@ import datetime
 from collections import defaultdict
 
 from ansible_collections.craton.fleet.plugins.module_utils.db import run_in_transaction
+from ansible_collections.craton.fleet.plugins.module_utils.events import FINAL_STATUSES
 from ansible_collections.craton.fleet.plugins.module_utils.models import HAS_SQLALCHEMY
 
 if HAS_SQLALCHEMY:
     import sqlalchemy as sa
     from ansible_collections.craton.fleet.plugins.module_utils.models import Host, Tenant
 
-WRITTEN_STATUSES = ("ok", "changed", "failed", "unreachable")
+# A host whose results were all skipped taught the run nothing about it.
+WRITTEN_STATUSES = tuple(s for s in FINAL_STATUSES if s != "skipped")
 _CHUNK = 500
 
 
