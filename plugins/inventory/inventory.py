@@ -397,16 +397,24 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 add_child(group["name"], child)
 
         secret_vars = self._secret_variables(data["hosts"])
+        trust_str = _trust_str
         for host in data["hosts"]:
             name = host["name"]
             add_host(name)
             untrusted = host["untrusted"]
             for key, value in host["vars"].items():
-                set_variable(name, key, value if key in untrusted else _trust(value))
+                kind = type(value)
+                if key in untrusted:
+                    pass
+                elif kind is str:
+                    value = trust_str(value)
+                elif kind is dict or kind is list:
+                    value = _trust(value)
+                set_variable(name, key, value)
             for key, value in host["well_known"].items():
                 set_variable(name, key, _data(value))
-            if secret_vars:
-                for key, value in secret_vars.get(name, {}).items():
+            if secret_vars and name in secret_vars:
+                for key, value in secret_vars[name].items():
                     set_variable(name, key, _data(value))
             add_child(tenant_groups[(None, host["tenant"])], name)
             region = region_groups.get((host["tenant"], host["region"]))

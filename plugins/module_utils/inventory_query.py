@@ -53,6 +53,7 @@ STREAM_ROWS = 10000
 _PATTERN_CHARS = re.compile(r"[*?\[]")
 _EMPTY = ()
 _JSON_CONSTANTS = {"true": True, "false": False, "null": None}
+_NUMBER_START = frozenset("-0123456789")
 
 
 def _json_value(raw, _loads=json.loads):
@@ -65,8 +66,14 @@ def _json_value(raw, _loads=json.loads):
         if isinstance(raw, (bytes, bytearray)):
             return _loads(raw.decode("utf-8"))
         return raw
-    if raw[:1] == '"' and "\\" not in raw:
+    first = raw[:1]
+    if first == '"' and "\\" not in raw:
         return raw[1:-1]
+    if first in _NUMBER_START:
+        try:
+            return int(raw)
+        except ValueError:
+            return float(raw)
     if raw in _JSON_CONSTANTS:
         return _JSON_CONSTANTS[raw]
     return _loads(raw)

@@ -115,7 +115,12 @@ def test_host_name_patterns():
 @pytest.mark.parametrize("raw, value", [
     ('"plain"', "plain"), ('"esc\\"aped"', 'esc"aped'), ('"caf\\u00e9"', "café"), ("true", True),
     ("false", False), ("null", None), ("42", 42), ("4.5", 4.5), ('{"a": [1, "b"]}', {"a": [1, "b"]}),
-    (7, 7), (2.5, 2.5), (b'"bytes"', "bytes"),
+    (7, 7), (2.5, 2.5), (b'"bytes"', "bytes"), ("2.0", 2.0), ("-0.5", -0.5), ("1e5", 1e5), ("-7", -7),
+    ("12345678901234567890", 12345678901234567890), ("-Infinity", float("-inf")), ("[]", []), ('""', ""),
 ])
 def test_stored_json_values_decode_like_json(raw, value):
+    import json
     assert _json_value(raw) == value
+    assert type(_json_value(raw)) is type(value)  # pylint: disable=unidiomatic-typecheck
+    if isinstance(raw, str):
+        assert _json_value(raw) == json.loads(raw)
