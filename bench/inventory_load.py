@@ -335,7 +335,8 @@ def report(args, sizes):
                     "identical" if size.graph_same.get(letter) else "DIFFERS"))
                 for d in (loose or diffs)[:4 if loose else 2]:
                     lines.append("        " + (d if len(d) < 400 else d[:400] + " ..."))
-        lines.append("Ratios:")
+        lines.append("Ratios (CPU of (c) is the client's only; the MariaDB server's work shows in its wall time):"
+                     if "c" in size.sources else "Ratios:")
         for command, _f in COMMANDS:
             a, b, c, d = (size.results.get((x, command)) for x in "abcd")
             rt, rm, rc = ratio(b, a, "seconds"), ratio(b, a, "max_rss_mib"), ratio(b, a, "cpu_seconds")
@@ -380,11 +381,11 @@ def report(args, sizes):
         for command, _f in COMMANDS:
             d, b = small.results.get(("d", command)), big.results.get(("b", command))
             if d and d.ok:
-                est = d.seconds * factor
-                extra = (" -> vs measured (b) at %d hosts: %.1fx" % (big.shape.hosts, est / b.seconds)
-                         if b and b.ok else "")
-                lines.append("  EXTRAPOLATED (linear, not measured): static --%s at %d hosts ~ %.0f s%s"
-                             % (command, big.shape.hosts, est, extra))
+                wall, cpu = d.seconds * factor, d.cpu_seconds * factor
+                extra = (" -> vs measured (b) at %d hosts: %.1fx wall, %.1fx CPU"
+                         % (big.shape.hosts, wall / b.seconds, cpu / b.cpu_seconds) if b and b.ok else "")
+                lines.append("  EXTRAPOLATED (linear, not measured): static --%s at %d hosts ~ %.0f s wall, %.0f s CPU%s"
+                             % (command, big.shape.hosts, wall, cpu, extra))
     lines.append("")
     lines.append("Targets are judged on wall time. When the load average exceeds the CPU count, other work "
                  "inflates wall times unevenly: the [CPU] ratios are then the steadier figures.")
