@@ -4,7 +4,7 @@
 """``craton import``: load an existing Ansible inventory into the fleet database.
 
 (The module is ``import_`` because ``import`` is a Python keyword; the subcommand
-is ``craton import``.) Reading is Ansible's own (module_utils.inventory_source),
+is ``craton import``.) Reading is Ansible's own (plugin_utils.inventory_source),
 writing is one transaction (module_utils.importer).
 """
 
@@ -15,13 +15,14 @@ import time
 
 from ansible_collections.craton.fleet.plugins.module_utils import db
 from ansible_collections.craton.fleet.plugins.module_utils.importer import import_inventory
-from ansible_collections.craton.fleet.plugins.module_utils.inventory_source import read_inventory
+from ansible_collections.craton.fleet.plugins.plugin_utils.inventory_source import read_inventory
 
 STAGES = {
     "parsing": "parsing the source",
     "reading": "reading hosts",
     "hosts": "writing hosts",
-    "memberships": "writing groups",
+    "groups": "writing groups",
+    "memberships": "writing members",
     "variables": "writing variables",
 }
 

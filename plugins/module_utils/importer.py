@@ -3,7 +3,9 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Writing an inventory snapshot into the fleet database (``craton import``).
 
-:func:`import_inventory` takes an :class:`inventory_source.InventorySnapshot` and
+:func:`import_inventory` takes an ``InventorySnapshot`` (plugin_utils.inventory_source,
+which reads any inventory through Ansible's own parser, or any object with the same
+``tenant_vars``, ``groups``, ``hosts`` and ``warnings``) and
 makes one tenant hold it, inside the caller's transaction (``db.run_in_transaction``):
 nothing is written unless the whole import succeeds.
 
@@ -133,8 +135,8 @@ def _check_snapshot(snapshot):
 
 def _column_fits(table, column, value):
     if column == "port":
-        return type(value) is int and 0 < value < 65536
-    if type(value) is not str or not value or any(m in value for m in TEMPLATE_MARKERS):
+        return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 65536
+    if not isinstance(value, str) or not value or any(m in value for m in TEMPLATE_MARKERS):
         return False
     return len(value) <= (table.c[column].type.length or len(value))
 
@@ -202,8 +204,7 @@ def import_inventory(session, snapshot, tenant, region=None, prune=False, progre
 
     variables = result["variables"]
     _sync_variables(writer, TenantVariable.__table__, "tenant_id",
-                    sa.select(TenantVariable.__table__.c.tenant_id).where(
-                        TenantVariable.__table__.c.tenant_id == tenant.id),
+                    sa.select(Tenant.__table__.c.id).where(Tenant.__table__.c.id == tenant.id),
                     {tenant.id: snapshot.tenant_vars}, {}, prune, variables)
     group_table = Group.__table__
     changed_groups = _sync_variables(

@@ -3,6 +3,9 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Reading an existing inventory through Ansible's own parsing, for ``craton import``.
 
+(Controller-side code: it uses ansible-core's inventory manager, so it lives in
+plugin_utils, not in module_utils; the writing is module_utils.importer.)
+
 :func:`read_inventory` hands the sources to Ansible's ``InventoryManager`` (so every
 inventory Ansible reads is accepted: INI, YAML, TOML, directories, scripts, host
 lists and inventory plugins), runs the vars plugins on every group and host the way
@@ -33,25 +36,18 @@ from __future__ import annotations
 
 import math
 import os
-import traceback
 from contextlib import contextmanager
 
 from ansible_collections.craton.fleet.plugins.module_utils.errors import CratonError
 
-try:
-    from ansible.errors import AnsibleError
-    from ansible.inventory.manager import InventoryManager
-    from ansible.parsing.dataloader import DataLoader
-    from ansible.plugins.loader import init_plugin_loader
-    from ansible.utils.collection_loader import AnsibleCollectionConfig
-    from ansible.utils.display import Display
-    from ansible.utils.vars import combine_vars
-    from ansible.vars.plugins import get_vars_from_inventory_sources
-    HAS_ANSIBLE_INVENTORY = True
-    ANSIBLE_IMPORT_ERROR = None
-except ImportError:  # pragma: no cover - only on a host without ansible-core
-    HAS_ANSIBLE_INVENTORY = False
-    ANSIBLE_IMPORT_ERROR = traceback.format_exc()
+from ansible.errors import AnsibleError
+from ansible.inventory.manager import InventoryManager
+from ansible.parsing.dataloader import DataLoader
+from ansible.plugins.loader import init_plugin_loader
+from ansible.utils.collection_loader import AnsibleCollectionConfig
+from ansible.utils.display import Display
+from ansible.utils.vars import combine_vars
+from ansible.vars.plugins import get_vars_from_inventory_sources
 
 try:  # ansible-core >= 2.19
     from ansible.parsing.vault import EncryptedString as _VAULTED
@@ -81,12 +77,6 @@ class InventorySnapshot:
 
     def __repr__(self):
         return "<InventorySnapshot %d hosts, %d groups>" % (len(self.hosts), len(self.groups))
-
-
-def require_ansible():
-    """Raise a clear error when ansible-core is not importable."""
-    if not HAS_ANSIBLE_INVENTORY:
-        raise CratonError("reading an inventory source needs ansible-core: %s" % ANSIBLE_IMPORT_ERROR)
 
 
 # --- parsing ----------------------------------------------------------------------
@@ -202,7 +192,7 @@ class _Plain:
         self.notes.setdefault(kind, []).append(where)
 
     def __call__(self, value, where):
-        if value is None or type(value) is bool:
+        if value is None:
             return value
         if isinstance(value, (_VAULTED, _LEGACY_VAULTED)):
             raise CratonError("%s is vault-encrypted: craton import does not copy vaulted values; "
@@ -210,7 +200,7 @@ class _Plain:
         if isinstance(value, bool):
             return bool(value)
         if isinstance(value, str):
-            return str.__str__(value) if type(value) is not str else value
+            return str.__str__(value)  # a plain str, without Ansible's tags
         if isinstance(value, int):
             return int(value)
         if isinstance(value, float):
@@ -278,31 +268,41 @@ def _warn_partial_overrides(groups, inline, plugin, warnings):
     """Warn where a group_vars file of a group that is not an ancestor overrides an
     inventory-file value for the hosts the two groups share: that cannot be stored
     per level, and craton.fleet gives the value of the later group in Ansible's
-    group order instead."""
+    group order instead. One warning per variable."""
     plugin_keys = {}
     for name, variables in plugin.items():
         if name not in IMPLICIT_GROUPS:
             for key in variables:
                 plugin_keys.setdefault(key, []).append(name)
+    hosts_of = {}
+
+    def hosts(name):
+        if name not in hosts_of:
+            hosts_of[name] = {h.name for h in groups[name].get_hosts()}
+        return hosts_of[name]
+
+    clashes = {}  # key -> [(inventory group, group_vars group, shared hosts)]
     for name, variables in inline.items():
         if name in IMPLICIT_GROUPS:
             continue
-        group = groups[name]
         for key in variables:
+            if key in plugin.get(name, {}):
+                continue  # the group's own group_vars file already wins on its level
             for other in plugin_keys.get(key, ()):
-                if other == name or key in plugin.get(name, {}):
-                    continue
-                other_group = groups[other]
-                if _sort_key(other_group) > _sort_key(group):
+                if other == name or _sort_key(groups[other]) > _sort_key(groups[name]):
                     continue  # the group_vars file wins in both orders
                 if plugin[other][key] == variables[key]:
                     continue
-                shared = {h.name for h in group.get_hosts()} & {h.name for h in other_group.get_hosts()}
+                shared = hosts(name) & hosts(other)
                 if shared:
-                    warnings.append(
-                        "variable %r: for hosts in both %r and %r (%s) Ansible uses the group_vars "
-                        "file of %r, craton.fleet the inventory value of %r" % (
-                            key, name, other, _examples(sorted(shared)), other, name))
+                    clashes.setdefault(key, []).append((name, other, shared))
+    for key, found in sorted(clashes.items()):
+        name, other, shared = found[0]
+        more = " (and %d more pairs of groups)" % (len(found) - 1) if len(found) > 1 else ""
+        warnings.append(
+            "variable %r: for the hosts in both %r and %r (%s) Ansible uses the value of the group_vars "
+            "file of %r, craton.fleet the inventory value of %r%s" % (
+                key, name, other, _examples(sorted(shared)), other, name, more))
 
 
 def _examples(names):
@@ -317,7 +317,6 @@ def read_inventory(sources, progress=None):
     """Read ``sources`` (paths or Ansible host lists) into an InventorySnapshot.
 
     ``progress(stage, done, total)`` is called while the hosts are read."""
-    require_ansible()
     if isinstance(sources, str):
         sources = [sources]
     sources = _check_sources(list(sources))

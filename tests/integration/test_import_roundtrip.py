@@ -16,7 +16,7 @@ SOURCES = {
     "ini-file-with-group_vars": "ini_nested/hosts.ini",
     "ini-directory": "ini_nested",
     "yaml-every-type": "yaml_types/inventory.yml",
-    "executable-script": "script/inventory.py",
+    "executable-script": "script/inventory.sh",
     "directory-of-ini-and-yaml": "mixed_dir",
     "generator-plugin": "generator/inventory.generator.yml",
 }
