@@ -13,25 +13,11 @@ from ansible_collections.craton.fleet.plugins.module_utils.models import Base
 from inventory_helpers import run, write_config
 
 INVENTORIES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "inventories")
-TEMPLATE_MARKERS = ("{{", "{%", "{#")
 
 
 def source_path(name):
     """The path of a fixture inventory under tests/integration/inventories."""
     return os.path.join(INVENTORIES, name)
-
-
-def _unwrap(value):
-    """Drop ``__ansible_unsafe`` wrappers around strings that hold no template (trust
-    makes no difference to them); keep them, visibly, around templates."""
-    if isinstance(value, dict):
-        if set(value) == {"__ansible_unsafe"}:
-            inner = value["__ansible_unsafe"]
-            return ("UNTRUSTED TEMPLATE", inner) if any(m in inner for m in TEMPLATE_MARKERS) else inner
-        return {k: _unwrap(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_unwrap(v) for v in value]
-    return value
 
 
 def normalized(listing, extra_groups=()):
@@ -56,7 +42,7 @@ def normalized(listing, extra_groups=()):
         "hosts": sorted(hosts),
         "members": members,
         "children": children,
-        "hostvars": {h: _unwrap(hostvars.get(h, {})) for h in sorted(hosts)},
+        "hostvars": {h: hostvars.get(h, {}) for h in sorted(hosts)},
     }
 
 
