@@ -31,6 +31,9 @@ class ControllerModuleAction(ActionBase):
 
     _supports_check_mode = True
     _supports_async = False
+    # Tells the task executor not to open a persistent connection (network_cli, ...) to the
+    # targeted host before this action runs: the action does not use it.
+    _requires_connection = False
     TRANSFERS_FILES = False
 
     def run(self, tmp=None, task_vars=None):

@@ -114,7 +114,7 @@ PLAY = r"""
 def test_group_lifecycle_cycles_and_bad_input(fleet_url, tmp_path):
     mr.playbook(tmp_path, fleet_url, PLAY)
     parent, child = sa.orm.aliased(Group), sa.orm.aliased(Group)
-    edges = mr.rows(fleet_url, sa.select(parent.name, child.name)
+    edges = mr.rows(fleet_url, sa.select(parent.name, child.name).select_from(GroupChild)
                     .join(parent, parent.id == GroupChild.parent_id).join(child, child.id == GroupChild.child_id)
                     .order_by(parent.name))
     assert edges == [("app", "frontend"), ("frontend", "leaf")]
