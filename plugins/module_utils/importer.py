@@ -196,7 +196,7 @@ def import_inventory(session, snapshot, tenant, region=None, prune=False, progre
         "memberships": _counter(), "children": _counter(), "prune": bool(prune),
         "warnings": list(snapshot.warnings),
     }
-    host_ids, forced_absent, changed_hosts, new_hosts = _sync_hosts(
+    host_ids, forced_absent, changed_hosts, new_hosts, host_vars = _sync_hosts(
         session, writer, snapshot, tenant, region, prune, result["hosts"])
     group_ids, new_groups = _sync_groups(session, writer, snapshot, tenant, prune, result["groups"])
     _sync_children(session, writer, snapshot, tenant, group_ids, prune, result["children"])
@@ -215,7 +215,7 @@ def import_inventory(session, snapshot, tenant, region=None, prune=False, progre
     changed_hosts |= _sync_variables(
         writer, HostVariable.__table__, "host_id",
         sa.select(host_table.c.id).where(host_table.c.tenant_id == tenant.id),
-        {host_ids[name]: host_vars for name, host_vars in _host_vars(snapshot)}, forced_absent, prune, variables)
+        {host_ids[name]: rest for name, rest in host_vars.items()}, forced_absent, prune, variables)
     _recount(result["hosts"], changed_hosts - new_hosts, len(snapshot.hosts))
     _recount(result["groups"], changed_groups - new_groups, len(snapshot.groups))
     session.flush()
@@ -227,25 +227,19 @@ def _recount(counter, changed, total):
     counter["unchanged"] = total - counter["added"] - counter["updated"]
 
 
-def _host_vars(snapshot):
-    table = Host.__table__
-    for name, variables in snapshot.hosts.items():
-        yield name, _split_well_known(table, variables)[1]
-
-
 def _sync_hosts(session, writer, snapshot, tenant, region, prune, counter):
     """Insert/update/prune host rows. Returns (name -> id, host id -> well-known variables
     that went to columns (to remove as variables), ids of existing hosts that changed,
-    ids of the new hosts)."""
+    ids of the new hosts, name -> the host variables that are not in columns)."""
     table = Host.__table__
     columns = list(WELL_KNOWN)
     existing = {row.name: row for row in session.execute(
         sa.select(table.c.id, table.c.name, table.c.region_id, *[table.c[c] for c in columns])
         .where(table.c.tenant_id == tenant.id))}
     region_id = region.id if region is not None else None
-    new_rows, updates, in_columns, changed = [], [], {}, set()
+    new_rows, updates, in_columns, changed, rest_vars = [], [], {}, set(), {}
     for name, variables in snapshot.hosts.items():
-        set_columns, _rest, given = _split_well_known(table, variables)
+        set_columns, rest_vars[name], given = _split_well_known(table, variables)
         row = existing.get(name)
         if row is None:
             values = {c: set_columns.get(c) for c in columns}
@@ -275,7 +269,7 @@ def _sync_hosts(session, writer, snapshot, tenant, region, prune, counter):
     ids = dict(session.execute(sa.select(table.c.name, table.c.id).where(table.c.tenant_id == tenant.id)).all())
     writer.report("hosts", total, total)
     forced_absent = {ids[name]: keys for name, keys in in_columns.items()}
-    return ids, forced_absent, changed, {ids[row["name"]] for row in new_rows}
+    return ids, forced_absent, changed, {ids[row["name"]] for row in new_rows}, rest_vars
 
 
 def _sync_groups(session, writer, snapshot, tenant, prune, counter):
