@@ -189,7 +189,9 @@ class _Plain:
         self.notes = {}  # kind -> [where]
 
     def note(self, kind, where):
-        self.notes.setdefault(kind, []).append(where)
+        places = self.notes.setdefault(kind, [])
+        if where not in places:
+            places.append(where)
 
     def __call__(self, value, where):
         if value is None:
@@ -382,5 +384,6 @@ def read_inventory(sources, progress=None):
         if progress and (done % step == 0 or done == total):
             progress("reading", done, total)
     for kind, places in sorted(plain.notes.items()):
-        snapshot.warnings.append("%s: %s" % (kind, _examples(places)))
+        more = " and %d more" % (len(places) - WARNING_EXAMPLES) if len(places) > WARNING_EXAMPLES else ""
+        snapshot.warnings.append("%s: %s%s" % (kind, ", ".join(places[:WARNING_EXAMPLES]), more))
     return snapshot
