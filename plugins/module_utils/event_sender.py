@@ -7,7 +7,7 @@
 caller's side only appends to memory: :meth:`EventSender.emit` numbers an event
 and queues it, :meth:`EventSender.set_host` records a host's latest state,
 :meth:`EventSender.register_hosts` announces hosts as pending. A background
-thread takes what accumulated every ``interval`` seconds (0.2 by default) and writes it with
+thread takes what accumulated every ``interval`` seconds (0.5 by default) and writes it with
 :func:`events.write_batch` (one pipelined round trip per batch of up to
 ``batch_size`` events).
 
@@ -17,7 +17,8 @@ the buffered older ones are kept) and counted in ``events_dropped`` of the run
 summary. ``run_start`` and ``run_end`` are never dropped. Host states and the
 run's description are state, not events: only the latest value is kept, so
 they are never dropped, and after an outage (Redis may have restarted empty)
-all of them are written again. Delivery is at least once: a batch whose reply
+all of them are written again, with the run's description and index entry
+(otherwise written with the first batch only). Delivery is at least once: a batch whose reply
 was lost is sent again, so readers may see an event twice (same writer, same
 ``seq``).
 
@@ -43,7 +44,7 @@ class EventSender:  # pylint: disable=too-many-instance-attributes
 
     def __init__(self, connect, keys, source, writer_info=None, run_info=None,
                  maxlen=ev.DEFAULT_STREAM_MAXLEN, buffer_size=10000,
-                 retention_days=ev.DEFAULT_RETENTION_DAYS, batch_size=1000, interval=0.2,
+                 retention_days=ev.DEFAULT_RETENTION_DAYS, batch_size=1000, interval=0.5,
                  retry_max=2.0, describe="Redis"):
         self._connect = connect
         self.keys = keys
@@ -76,6 +77,7 @@ class EventSender:  # pylint: disable=too-many-instance-attributes
         self._running = 1
         self._final_sent = False
         self._resync = False
+        self._announce = True    # write the run's description and index entry with the next batch
         self._reported = (0, 0)
 
         self._closing = threading.Event()
@@ -226,12 +228,14 @@ class EventSender:  # pylint: disable=too-many-instance-attributes
             pending, self._pending = self._pending, []
             counts = {"events": self.made, "events_sent": self.sent + len(events),
                       "events_dropped": self.dropped, "writers_running": 0 if last else self._running}
-            writer_state = dict(self._writer_state, writer=self.writer, running=not last)
+            writer_state = dict(self._writer_state, writer=self.writer, running=not last,
+                                sender_cpu=round(time.thread_time(), 4))
+        announce = self._announce
         batch = ev.build_batch(self.writer, writer_state, counts, events=events, hosts=hosts,
-                               pending=pending, run_setnx=self._run_setnx, maxlen=self.maxlen,
-                               retention_days=self.retention_days)
+                               pending=pending, run_setnx=self._run_setnx if announce else None,
+                               maxlen=self.maxlen, retention_days=self.retention_days)
         try:
-            ev.write_batch(self._client, self.keys, batch, self.started_at, self.retention_days)
+            ev.write_batch(self._client, self.keys, batch, self.started_at, self.retention_days, index=announce)
         except BaseException:
             with self._lock:
                 self._dirty |= dirty
@@ -241,12 +245,14 @@ class EventSender:  # pylint: disable=too-many-instance-attributes
             for _event in events:
                 self._events.popleft()
             self.sent += len(events)
+            self._announce = False
             self._reported = (counts["events"], counts["events_dropped"])
             if last:
                 self._final_sent = True
 
     def _failed(self, error):
         self._resync = True
+        self._announce = True
         self._timed_out = "timeout" in type(error).__name__.lower() or "timed out" in str(error).lower()
         if not self.down:
             self.down = True

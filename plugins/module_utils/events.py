@@ -381,17 +381,19 @@ def build_batch(writer, writer_state, counts, events=(), hosts=None, pending=(),
     }, separators=(",", ":"))
 
 
-def write_batch(client, keys, batch, started_at, retention_days=DEFAULT_RETENTION_DAYS):
+def write_batch(client, keys, batch, started_at, retention_days=DEFAULT_RETENTION_DAYS, index=True):
     """Write one batch (build_batch) for the run ``keys`` in one pipelined round trip.
 
-    Also indexes the run (``P:runs``, score ``started_at``) and prunes runs older
-    than the retention from the index. Raises redis errors to the caller."""
+    With ``index``, also indexes the run (``P:runs``, score ``started_at``) and
+    prunes runs older than the retention from the index. Raises redis errors to
+    the caller."""
     from redis.exceptions import NoScriptError  # pylint: disable=import-outside-toplevel
     for attempt in (1, 2):
         pipe = client.pipeline(transaction=False)
         pipe.evalsha(BATCH_SCRIPT_SHA, 4, *keys.run_keys(), batch)
-        pipe.zadd(keys.index, {keys.run_id: started_at}, nx=True)
-        if retention_days:
+        if index:
+            pipe.zadd(keys.index, {keys.run_id: started_at}, nx=True)
+        if index and retention_days:
             pipe.zremrangebyscore(keys.index, "-inf", "(%f" % (time.time() - retention_days * 86400))
         results = pipe.execute(raise_on_error=False)
         if isinstance(results[0], NoScriptError) and attempt == 1:
