@@ -116,8 +116,8 @@ class FleetModule(AnsibleModule):
 
     def run(self, resource_class):
         """Apply a ``resources.Resource`` class to the parameters; exit with its result."""
-        self.run_function(lambda params, _warn: resources.apply(resource_class(params), params.get("database_url"),
-                                                         check_mode=self.check_mode, diff=self._diff))
+        self.run_function(lambda params, _warn: resources.apply(
+            resource_class(params), params.get("database_url"), check_mode=self.check_mode, diff=self._diff))
 
     def run_function(self, function):
         """Exit with the result dict of ``function(params, warn)``; CratonError fails the task.

@@ -242,8 +242,8 @@ def resolve_names(session, model, tenant_id, names, what, label):
                                     model.name, names))
     missing = [name for name in names if name not in found]
     if missing:
-        raise NotFound("%s: %s %s not exist" % (label, ", ".join("%s %r" % (what, n) for n in missing),
-                                                 "does" if len(missing) == 1 else "do"))
+        listed = ", ".join("%s %r" % (what, n) for n in missing)
+        raise NotFound("%s: %s %s not exist" % (label, listed, "does" if len(missing) == 1 else "do"))
     return found
 
 

@@ -38,6 +38,7 @@ def _requests():
                               % traceback.format_exc().strip().splitlines()[-1]) from None
     return requests
 
+
 DEFAULT_TIMEOUT = 10.0
 MAX_BYTES = 16 * 1024 * 1024
 ON_ERROR = ("error", "warn")

@@ -81,8 +81,8 @@ def run(tool, *args, env, check=True, cwd=None):
     proc = subprocess.run([os.path.join(BIN, tool), *map(str, args)], capture_output=True, text=True,
                           env=env, timeout=600, cwd=cwd, check=False)
     if check and proc.returncode != 0:
-        raise AssertionError("%s %s failed (%d):\n%s\n%s" % (tool, " ".join(map(str, args)), proc.returncode,
-                                                           proc.stdout, proc.stderr))
+        raise AssertionError("%s %s failed (%d):\n%s\n%s"
+                             % (tool, " ".join(map(str, args)), proc.returncode, proc.stdout, proc.stderr))
     return proc
 
 

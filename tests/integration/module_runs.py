@@ -66,8 +66,8 @@ def playbook(tmp_path, url, play, *args, inventory=REMOTE_INVENTORY, env=None, c
                           env=env or ansible_env(tmp_path, url), capture_output=True, text=True,
                           timeout=timeout, check=False, cwd=str(tmp_path))
     if check and proc.returncode != 0:
-        raise AssertionError("ansible-playbook failed (%d):\n%s\n%s" % (proc.returncode, proc.stdout[-12000:],
-                                                                         proc.stderr[-4000:]))
+        raise AssertionError("ansible-playbook failed (%d):\n%s\n%s"
+                             % (proc.returncode, proc.stdout[-12000:], proc.stderr[-4000:]))
     return proc
 
 

@@ -64,8 +64,8 @@ def test_modules_run_on_the_controller_for_remote_plays(fleet_url, tmp_path):
     env = mr.ansible_env(tmp_path, fleet_url)
     del env["CRATON_DATABASE_URL"]  # the URL comes from module_defaults of the action group
     mr.playbook(tmp_path, fleet_url, REMOTE_PLAY, "-e", "fleet_url=%s" % fleet_url, inventory=INVENTORY, env=env)
-    assert sorted(mr.rows(fleet_url, "SELECT name, ip_address FROM hosts")) == [("far1", "192.0.2.1"),
-                                                                                 ("far2", "192.0.2.2")]
+    rows = sorted(mr.rows(fleet_url, "SELECT name, ip_address FROM hosts"))
+    assert rows == [("far1", "192.0.2.1"), ("far2", "192.0.2.2")]
     assert mr.rows(fleet_url, "SELECT COUNT(*) FROM host_variables") == [(1,)]
 
 
