@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # -*- coding: utf-8 -*-
 # Copyright: craton.fleet contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -64,7 +64,7 @@ def log(message):
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--hosts", type=int, default=100_000, help="hosts in the fleet (default 100000)")
     p.add_argument("--regions", type=int, default=20, help="regions (default 20)")
@@ -237,9 +237,9 @@ def measure(args, size):
             for letter in sorted(size.sources):
                 out = os.path.join(size.dir, "%s.%s.%d.out" % (names[letter], command, rep))
                 timeout = args.static_timeout if letter == "d" else args.timeout
-                m = measuring.run_measured("%s %s" % (names[letter], command),
-                                 [binary, "-i", size.sources[letter]] + flags, ansible_env(args.workdir, plugins[letter]),
-                                 size.dir, out, timeout)
+                m = measuring.run_measured(
+                    "%s %s" % (names[letter], command), [binary, "-i", size.sources[letter]] + flags,
+                    ansible_env(args.workdir, plugins[letter]), size.dir, out, timeout)
                 state = "TIMED OUT" if m.timed_out else ("exit %d" % m.returncode if m.returncode else "ok")
                 log("  %-8s %-6s %8.2f s  %8.1f MiB  (%s)" % (names[letter], command, m.seconds, m.max_rss_mib, state))
                 if not m.ok and not m.timed_out:
@@ -316,8 +316,8 @@ def report(args, sizes):
             if letter in size.skipped:
                 lines.append("%-22s skipped: %s" % (label, size.skipped[letter]))
                 continue
-            lines.append("%-22s %s %s" % (label, fmt_m(size.results.get((letter, "graph"))),
-                                           fmt_m(size.results.get((letter, "list")))))
+            graph, listing = size.results.get((letter, "graph")), size.results.get((letter, "list"))
+            lines.append("%-22s %s %s" % (label, fmt_m(graph), fmt_m(listing)))
         lines.append("Same inventory as the floor (--list: groups, members, effective host vars; --graph text):")
         for letter in ("b", "c", "d"):
             if letter in size.fairness:
@@ -391,8 +391,8 @@ def report(args, sizes):
                  "inflates wall times unevenly: the [CPU] ratios are then the steadier figures.")
     if verdicts:
         failed = [name for name, ok in verdicts if not ok]
-        lines.append("Targets: %d checked, %d failed%s" % (len(verdicts), len(failed),
-                                                          (": " + "; ".join(failed)) if failed else ""))
+        detail = (": " + "; ".join(failed)) if failed else ""
+        lines.append("Targets: %d checked, %d failed%s" % (len(verdicts), len(failed), detail))
     return "\n".join(lines), verdicts
 
 
@@ -472,8 +472,8 @@ def main(argv=None):
             shutil.rmtree(args.workdir, ignore_errors=True)
     text, verdicts = report(args, sizes)
     print(text)
-    print("Benchmark took %.0f s%s." % (time.perf_counter() - started,
-                                         "" if not keep else "; files kept in %s" % args.workdir))
+    kept = "" if not keep else "; files kept in %s" % args.workdir
+    print("Benchmark took %.0f s%s." % (time.perf_counter() - started, kept))
     return 1 if any(not ok for _n, ok in verdicts) else 0
 
 

@@ -147,8 +147,8 @@ def run_playbook(url, directory, module="craton.fleet.host", source=LOOKUP):
     wall = time.perf_counter() - start
     match = re.search(r"RESULT changed=(\w+) created=(\d+) unchanged=(\d+) seconds=([\d.]+)", proc.stdout)
     if proc.returncode != 0 or not match:
-        raise SystemExit("ansible-playbook failed (%d):\n%s\n%s" % (proc.returncode, proc.stdout[-3000:],
-                                                                     proc.stderr[-3000:]))
+        raise SystemExit("ansible-playbook failed (%d):\n%s\n%s"
+                         % (proc.returncode, proc.stdout[-3000:], proc.stderr[-3000:]))
     return {"changed": match.group(1) == "True", "created": int(match.group(2)),
             "unchanged": int(match.group(3)), "task": float(match.group(4)), "wall": wall}
 

@@ -11,7 +11,6 @@ import pickle
 import yaml
 
 
-
 class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
     """Safe dumper without anchors/aliases (every value written out in full)."""
 
