@@ -25,7 +25,7 @@ import fleet_generator as fg
 # and a well-known column's string when it holds no template syntax. Every variable
 # of the generated fleet is written trusted and no address holds template syntax,
 # so every string Ansible gets is trusted - as in a static YAML inventory. The floor
-# asks Ansible to do that while it copies the values in (trusted_by_default).
+# plugin marks them (bench/floor_plugins/inventory/craton_floor.py).
 
 TENANT_PRIORITY = -2
 REGION_PRIORITY = -1

@@ -7,12 +7,18 @@ Not part of the collection: loaded from bench/floor_plugins/inventory through
 ANSIBLE_INVENTORY_PLUGINS. It reads a pickle made by the benchmark from the
 same generated fleet (what craton.fleet.inventory must hand to Ansible) and
 does nothing but the Ansible calls: add_group, set_variable, add_child,
-add_host. Every string is marked trusted for templating, as the craton plugin
-marks the strings of trusted variables, by Ansible itself while it copies each
-value in (``trusted_by_default``), which is the cheapest way there is. Its own
-cost (unpickling plain data) is a small fraction of the run; what is left is
-what Ansible itself spends on the content, the floor that any inventory plugin
-pays.
+add_host. Its own cost (unpickling plain data) is a small fraction of the run;
+what is left is what Ansible itself spends on the content, the floor that any
+inventory plugin pays.
+
+Every string is handed over trusted for templating, as the craton plugin does
+for trusted variables (and as a static YAML inventory's strings are). Of the
+ways to do that, the cheapest measured one is used: tag each string with one
+shared TrustedAsTemplate tag mapping (tag mappings are immutable). It relies on
+ansible-core internals, so it is verified at import; when it does not verify,
+the floor falls back to ``trusted_by_default`` (Ansible tags every string while
+it copies the value in), which costs the same for ``--graph`` at 100,000 hosts
+and about 7% more CPU for ``--list``.
 """
 
 from __future__ import annotations
@@ -33,10 +39,7 @@ options:
     required: true
     type: path
   trust_strings:
-    description:
-      - Have Ansible mark every string trusted as a template while it copies the values in
-        (the plugin attribute C(trusted_by_default)), as a static YAML inventory's strings are.
-      - Off, the values are handed over exactly as pickled.
+    description: Hand every string over trusted for templating. Off, the values go in as pickled.
     type: bool
     default: true
 """
@@ -44,6 +47,44 @@ options:
 import pickle
 
 from ansible.plugins.inventory import BaseInventoryPlugin
+from ansible.template import is_trusted_as_template, trust_as_template
+
+
+def _shared_tagger():
+    """A function equal to trust_as_template for plain strings, sharing one tag mapping; or None."""
+    try:
+        sample = trust_as_template("floor")
+        tagged_type, mapping = type(sample), sample._ansible_tags_mapping  # pylint: disable=protected-access
+
+        def trust(value):
+            tagged = tagged_type(value)
+            tagged._ansible_tags_mapping = mapping  # pylint: disable=protected-access
+            return tagged
+
+        probe = trust("{{ probe }}")
+        if probe == "{{ probe }}" and is_trusted_as_template(probe) and type(probe) is type(sample):
+            return trust
+    except Exception:  # pylint: disable=broad-except
+        pass
+    return None
+
+
+_TRUST = _shared_tagger()
+
+
+def _trusted(value):
+    kind = type(value)
+    if kind is str:
+        return _TRUST(value)
+    if kind is dict:
+        return {k: _trusted(v) for k, v in value.items()}
+    if kind is list:
+        return [_trusted(v) for v in value]
+    return value
+
+
+def _as_is(value):
+    return value
 
 
 class InventoryModule(BaseInventoryPlugin):
@@ -57,9 +98,13 @@ class InventoryModule(BaseInventoryPlugin):
     def parse(self, inventory, loader, path, cache=False):
         super().parse(inventory, loader, path, cache)
         self._read_config_data(path)
-        # Sampled by Ansible at the first set_variable: its own copy of each value
-        # (which it makes anyway) then tags every string trusted, at no extra pass.
-        self.trusted_by_default = self.get_option("trust_strings")
+        convert = _as_is
+        if self.get_option("trust_strings"):
+            if _TRUST is not None:
+                convert = _trusted
+            else:
+                # Sampled by Ansible at the first set_variable.
+                self.trusted_by_default = True
         with open(self.get_option("dump"), "rb") as f:
             dump = pickle.load(f)
         inv = self.inventory
@@ -68,12 +113,12 @@ class InventoryModule(BaseInventoryPlugin):
         for name, variables in dump["groups"]:
             add_group(name)
             for key, value in variables.items():
-                set_variable(name, key, value)
+                set_variable(name, key, convert(value))
         for parent, child in dump["children"]:
             add_child(parent, child)
         for name, variables, member_of in dump["hosts"]:
             add_host(name)
             for key, value in variables.items():
-                set_variable(name, key, value)
+                set_variable(name, key, convert(value))
             for group in member_of:
                 add_child(group, name)
