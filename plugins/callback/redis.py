@@ -208,7 +208,7 @@ def _guarded(method):
     def hook(self, *args, **kwargs):
         if self.disabled:
             return None
-        started = time.thread_time()
+        started = time.perf_counter()
         try:
             return method(self, *args, **kwargs)
         except Exception as e:  # pylint: disable=broad-except
@@ -219,7 +219,7 @@ def _guarded(method):
                                   % (NAME, method.__name__, type(e).__name__, e))
             return None
         finally:
-            self._hooks_cpu += time.thread_time() - started
+            self._hooks_time += time.perf_counter() - started
     return hook
 
 
@@ -268,7 +268,9 @@ class CallbackModule(CallbackBase):
         self._errors = {}
         self._warned_outage = False
         self._atexit = False
-        self._hooks_cpu = 0.0   # CPU seconds spent in the hooks, on ansible's main thread
+        # Seconds spent in the hooks, on ansible's main thread (perf_counter: time.thread_time
+        # is a slow system call on some virtual machines).
+        self._hooks_time = 0.0
         if not HAS_REDIS:
             self.disabled = True
             self._display.warning("%s: disabled, the Python library redis is not installed (pip install redis)" % NAME)
@@ -343,7 +345,7 @@ class CallbackModule(CallbackBase):
     def _close(self, ended, wait_from):
         """Wait for the sender (at most flush_timeout since ``wait_from``); warn at most once."""
         sender, self._sender = self._sender, None
-        sender.update_writer(ended_at=round(ended, 3), hooks_cpu=round(self._hooks_cpu, 4))
+        sender.update_writer(ended_at=round(ended, 3), hooks_seconds=round(self._hooks_time, 4))
         left = max(self._settings["flush_timeout"] - (time.monotonic() - wait_from), 0.05)
         written = sender.wait(left)
         self._notices(sender)

@@ -214,6 +214,9 @@ class EventSender:  # pylint: disable=too-many-instance-attributes
     def _send_one(self):
         if self._client is None:
             self._client = self._connect()
+        if self.down:
+            # A cheap probe before building a batch of everything buffered during the outage.
+            self._client.ping()
         with self._lock:
             if self._resync:
                 # After an outage Redis may have restarted empty: write every
