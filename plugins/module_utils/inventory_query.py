@@ -85,8 +85,17 @@ def _raw(column):
 
 
 def _stream(conn, stmt):
-    """Rows of a big result, fetched in chunks (server-side cursor on MySQL)."""
-    result = conn.execute(stmt, execution_options={"yield_per": STREAM_ROWS})
+    """Rows of a big result without holding them all in memory.
+
+    SQLite's cursor already steps through the result lazily, so plain iteration is
+    both the cheapest and streaming; MySQL/MariaDB drivers buffer the whole result
+    unless asked for a server-side cursor, so there the rows come in chunks."""
+    if conn.dialect.name == "sqlite":
+        return conn.execute(stmt)
+    return _chunks(conn.execute(stmt, execution_options={"yield_per": STREAM_ROWS}))
+
+
+def _chunks(result):
     for chunk in result.partitions():
         yield from chunk
 
@@ -305,17 +314,20 @@ def load_inventory(session, filters=None, strict=False, with_secrets=False):
     columns = [getattr(Host, column) for column in WELL_KNOWN]
     ansible_names = list(WELL_KNOWN.values())
     hosts = {}
+    first_column = 4
     for row in _stream(conn, sa.select(Host.id, Host.name, Host.tenant_id, Host.region_id, *columns)
                        .where(*conds).order_by(Host.id)):
         if name_ok is not None and not name_ok(row[1]):
             continue
         region = regions.get(row[3])
+        well_known = {}
+        for index, ansible_name in enumerate(ansible_names, first_column):
+            if row[index] is not None:
+                well_known[ansible_name] = row[index]
         hosts[row[0]] = {
             "id": row[0], "name": row[1], "tenant": tenants[row[2]],
             "region": region[0] if region else None,
-            "vars": {}, "untrusted": _EMPTY,
-            "well_known": {k: v for k, v in zip(ansible_names, row[4:]) if v is not None},
-            "groups": [],
+            "vars": {}, "untrusted": _EMPTY, "well_known": well_known, "groups": [],
         }
 
     # 10. host variables
