@@ -4,7 +4,8 @@
 """The ``craton`` command: argument parsing and error handling.
 
 Each subcommand lives in its own module of this package with a
-``register(subparsers, common)`` function; add it to ``SUBCOMMANDS``.
+``register(subparsers, common)`` function; every such module is found and
+registered (in alphabetical order), so adding a subcommand touches no other file.
 User errors (CratonError) print one line on stderr and exit 1; ``--debug``
 shows the traceback instead.
 """
@@ -14,11 +15,24 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import pkgutil
 import sys
 
 from ansible_collections.craton.fleet.plugins.module_utils.errors import CratonError
 
-SUBCOMMANDS = ("db", "key", "demo", "import_", "explain")
+_PACKAGE = "ansible_collections.craton.fleet.cli"
+_NOT_SUBCOMMANDS = {"main", "__main__"}
+
+
+def _subcommand_modules():
+    """The modules of this package that define a subcommand, by name."""
+    package = importlib.import_module(_PACKAGE)
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+        if info.name in _NOT_SUBCOMMANDS or info.name.startswith("_"):
+            continue
+        module = importlib.import_module("%s.%s" % (_PACKAGE, info.name))
+        if hasattr(module, "register"):
+            yield module
 
 
 def _common_options():
@@ -39,8 +53,7 @@ def build_parser():
         prog="craton", parents=[common],
         description="craton.fleet: the fleet inventory for Ansible, in a database.")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in SUBCOMMANDS:
-        module = importlib.import_module("ansible_collections.craton.fleet.cli." + name)
+    for module in _subcommand_modules():
         module.register(subparsers, common)
     return parser
 
