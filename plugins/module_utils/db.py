@@ -21,7 +21,7 @@ import random
 import time
 from contextlib import contextmanager
 
-from ansible_collections.craton.fleet.plugins.module_utils.errors import CratonError, SchemaOutdated
+from ansible_collections.craton.fleet.plugins.module_utils.errors import Conflict, CratonError, SchemaOutdated, Unavailable
 from ansible_collections.craton.fleet.plugins.module_utils.models import (
     HAS_SQLALCHEMY, SCHEMA_REVISION, SQLALCHEMY_IMPORT_ERROR)
 
@@ -131,7 +131,7 @@ def current_revision(engine):
 
 def unreachable(engine, error):
     """The CratonError for a database that cannot be used at all."""
-    return CratonError("cannot use database %s: %s" % (safe_url(engine.url), _orig_message(error)))
+    return Unavailable("cannot use database %s: %s" % (safe_url(engine.url), _orig_message(error)))
 
 
 def _orig_message(error):
@@ -178,7 +178,7 @@ def run_in_transaction(engine, work, attempts=8):
                 time.sleep(min(2.0, 0.02 * 2 ** attempt) * random.uniform(0.5, 1.5))
                 continue
             if isinstance(e, sa_exc.IntegrityError):
-                raise CratonError("the change conflicts with the fleet database: %s" % _orig_message(e)) from None
+                raise Conflict("the change conflicts with the fleet database: %s" % _orig_message(e)) from None
             raise unreachable(engine, e) from None
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -195,6 +195,6 @@ def transaction(url=None):
             with session.begin():
                 yield session
     except sa_exc.IntegrityError as e:
-        raise CratonError("the change conflicts with the fleet database: %s" % _orig_message(e)) from None
+        raise Conflict("the change conflicts with the fleet database: %s" % _orig_message(e)) from None
     except sa_exc.DBAPIError as e:
         raise unreachable(engine, e) from None

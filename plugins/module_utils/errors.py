@@ -25,3 +25,7 @@ class NotFound(CratonError):
 
 class Conflict(CratonError):
     """A name is already taken, or a change would break an invariant (cycles)."""
+
+
+class Unavailable(CratonError):
+    """The fleet database cannot be used at all (unreachable, refused, broken)."""

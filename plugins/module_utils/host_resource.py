@@ -203,7 +203,8 @@ class HostResource(Resource):
         present = [c for c in changes if c.after is not None]
         if present and "vars" in present[0].after:
             write_variables(session, "host", [(c.data, c.before["vars"] if c.before else {}, c.after["vars"])
-                                              for c in present], self.var_ids)
+                                              for c in present], self.var_ids,
+                            trusted=self.params.get("trusted", True))
         if present and "groups" in present[0].after:
             adds, removes = [], []
             for c in present:

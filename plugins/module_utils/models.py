@@ -38,7 +38,7 @@ except ImportError:  # pragma: no cover - reported by the entry points
     SQLALCHEMY_IMPORT_ERROR = traceback.format_exc()
 
 # The Alembic revision that matches these models. Bump it with every migration.
-SCHEMA_REVISION = "0001"
+SCHEMA_REVISION = "0002"
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -50,6 +50,7 @@ NAMING_CONVENTION = {
 
 NAME_LEN = 255
 HOST_STATUSES = ("ok", "changed", "failed", "unreachable", "skipped")
+API_ROLES = ("reader", "editor", "admin")
 
 if HAS_SQLALCHEMY:
 
@@ -268,6 +269,27 @@ if HAS_SQLALCHEMY:
         url: Mapped[str] = mapped_column(sa.String(2048))
         sha256: Mapped[str | None] = mapped_column(sa.String(64))
         position: Mapped[int] = mapped_column(default=0)
+
+    class ApiToken(Base):
+        """A token of the REST API: it belongs to a tenant (all tenants when
+        ``tenant_id`` is null: a global token) and carries a role. Only the
+        sha256 of the token is stored."""
+
+        __tablename__ = "api_tokens"
+
+        id: Mapped[int] = mapped_column(primary_key=True)
+        tenant_id: Mapped[int | None] = mapped_column(_fk("tenants.id"), index=True)
+        name: Mapped[str | None]
+        role: Mapped[str] = mapped_column(sa.String(16))
+        token_sha256: Mapped[str] = mapped_column(sa.String(64), unique=True)
+        last_used_at: Mapped[datetime.datetime | None]
+        revoked: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+
+        @validates("role")
+        def _check_role(self, _key, value):
+            if value not in API_ROLES:
+                raise CratonError("invalid role %r: use %s" % (value, ", ".join(API_ROLES)))
+            return value
 
     VARIABLE_MODELS = {
         "tenant": TenantVariable,

@@ -150,7 +150,7 @@ def apply(resource, url, check_mode=False, diff=False):
             break
         except _LostRace as race:
             if attempt == RACE_ATTEMPTS:
-                raise CratonError("the change conflicts with the fleet database: %s"
+                raise Conflict("the change conflicts with the fleet database: %s"
                                   % db._orig_message(race.error)) from None  # pylint: disable=protected-access
     result = {"changed": any(change.changed for change in changes)}
     result.update(resource.result(changes))
@@ -213,9 +213,11 @@ def load_variables(session, owner_kind, owner_ids):
     return values, ids
 
 
-def write_variables(session, owner_kind, plans, row_ids):
+def write_variables(session, owner_kind, plans, row_ids, trusted=True):
     """Write variables of many owners: ``plans`` is ``[(owner_id, before, after)]``
-    (dicts), ``row_ids`` is from :func:`load_variables`. Set-based."""
+    (dicts), ``row_ids`` is from :func:`load_variables`. Set-based. ``trusted`` is
+    the provenance of the values written (false for the REST API's non-admins);
+    a value that does not change keeps its provenance."""
     model = VARIABLE_MODELS[owner_kind]
     fk_name = owner_kind + "_id"
     inserts, updates, deletes = [], [], []
@@ -225,9 +227,9 @@ def write_variables(session, owner_kind, plans, row_ids):
                 deletes.append(row_ids[(owner_id, key)])
         for key, value in after.items():
             if key not in before:
-                inserts.append({fk_name: owner_id, "key": key, "value": value, "trusted": True})
+                inserts.append({fk_name: owner_id, "key": key, "value": value, "trusted": trusted})
             elif not same(before[key], value):
-                updates.append({"id": row_ids[(owner_id, key)], "value": value, "trusted": True})
+                updates.append({"id": row_ids[(owner_id, key)], "value": value, "trusted": trusted})
     bulk_sql.delete_in(session, model.id, deletes)
     bulk_sql.update_rows(session, model, updates)
     bulk_sql.insert_rows(session, model, inserts)
@@ -353,7 +355,8 @@ class NamedResource(Resource):
             if obj.description != after["description"]:
                 obj.description = after["description"]
             before_vars = before["vars"]
-        write_variables(session, self.kind, [(obj.id, before_vars, after["vars"])], self.var_ids)
+        write_variables(session, self.kind, [(obj.id, before_vars, after["vars"])], self.var_ids,
+                        trusted=self.params.get("trusted", True))
         self.write_extra(session, obj, before, after)
         session.flush()
 

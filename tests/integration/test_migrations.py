@@ -12,7 +12,8 @@ from ansible_collections.craton.fleet.cli import db as db_cli
 from ansible_collections.craton.fleet.plugins.module_utils import db, models
 
 TABLES = {"tenants", "regions", "hosts", "groups", "group_children", "group_hosts", "secrets",
-          "vars_references", "tenant_variables", "region_variables", "group_variables", "host_variables"}
+          "vars_references", "tenant_variables", "region_variables", "group_variables", "host_variables",
+          "api_tokens"}
 
 
 def _tables(url):

@@ -1,0 +1,58 @@
+# -*- coding: utf-8 -*-
+# Copyright: craton.fleet contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""``craton serve``: the REST API /v1 on uvicorn (FastAPI app in server/app.py)."""
+
+from __future__ import annotations
+
+import os
+
+from ansible_collections.craton.fleet.plugins.module_utils.errors import CratonError
+
+
+def _cmd_serve(args):
+    # Heavy imports here, not at the top: every craton invocation imports this module.
+    import uvicorn
+
+    from ansible_collections.craton.fleet.plugins.module_utils import db
+    from ansible_collections.craton.fleet.server.app import create_app
+    from ansible_collections.craton.fleet.server.settings import Settings
+
+    if args.max_body_size < 1024:
+        raise CratonError("--max-body-size must be at least 1024 bytes, not %d" % args.max_body_size)
+    if not 0 <= args.port < 65536:
+        raise CratonError("invalid --port %d: use 0 to 65535" % args.port)
+    if args.workers < 1:
+        raise CratonError("--workers must be at least 1")
+    settings = Settings(database_url=db.resolve_url(args.database_url), redis_url=args.redis_url,
+                        host=args.host, port=args.port, max_body_bytes=args.max_body_size)
+    db.connect(settings.database_url)  # a missing or outdated schema is an error now, not at the first request
+    log_level = "debug" if getattr(args, "debug", False) else args.log_level
+    if args.workers == 1:
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=log_level,
+                    access_log=args.access_log, server_header=False)
+        return 0
+    os.environ.update(settings.to_env())
+    uvicorn.run("ansible_collections.craton.fleet.server.app:app_from_env", factory=True, host=args.host,
+                port=args.port, workers=args.workers, log_level=log_level, access_log=args.access_log,
+                server_header=False)
+    return 0
+
+
+def register(subparsers, common):
+    """Add ``craton serve``."""
+    parser = subparsers.add_parser(
+        "serve", parents=[common], help="serve the REST API /v1",
+        description="Serve the fleet as a REST API (/v1; OpenAPI document at /v1/openapi.json) with FastAPI on "
+                    "uvicorn. Clients authenticate with tokens from `craton token create`.")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080; 0 picks one)")
+    parser.add_argument("--redis-url", default=os.environ.get("CRATON_REDIS_URL"),
+                        help="Redis of the live progress page (default: $CRATON_REDIS_URL)")
+    parser.add_argument("--max-body-size", type=int, default=1024 * 1024, metavar="BYTES",
+                        help="largest accepted request body; larger ones get 413 (default: 1048576)")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
+    parser.add_argument("--log-level", default="warning", choices=("critical", "error", "warning", "info", "debug"),
+                        help="uvicorn's log level (default: warning)")
+    parser.add_argument("--access-log", action="store_true", help="log every request")
+    parser.set_defaults(func=_cmd_serve)

@@ -1,0 +1,144 @@
+# -*- coding: utf-8 -*-
+# Copyright: craton.fleet contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What every router shares: pagination, tenant scoping, reads and writes.
+
+Reads run in one read transaction (``db.transaction``); writes go through the
+modules' plan/write engine (``resources.apply``) with the params a module task
+would pass, so the API, the modules and the CLI share create/update/delete
+semantics, validation and messages. Objects of a tenant the token cannot see
+are reported exactly like objects that do not exist (404).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Generic, TypeVar
+
+import sqlalchemy as sa
+from fastapi import Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+
+from ansible_collections.craton.fleet.plugins.module_utils import db, resources
+from ansible_collections.craton.fleet.plugins.module_utils.errors import NotFound
+from ansible_collections.craton.fleet.plugins.module_utils.models import Tenant
+from ansible_collections.craton.fleet.server.errors import ApiError, responses
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+READ_ERRORS = responses(400, 401, 403, 404, 422, 503)
+WRITE_ERRORS = responses(400, 401, 403, 404, 409, 413, 422, 503)
+
+T = TypeVar("T")
+
+
+class Strict(BaseModel):
+    """Request bodies: unknown fields are refused (422)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list: the items, and the URL of the next page (null on the last)."""
+
+    items: list[T]
+    next: str | None
+
+
+class Variables(BaseModel):
+    """The own variables of an object; ``untrusted`` lists the keys whose values were
+    written by a non-admin API token (never rendered as templates)."""
+
+    variables: dict[str, Any]
+    untrusted: list[str]
+
+
+def page_params(limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT,
+                                   description="items per page (1 to %d)" % MAX_LIMIT),
+                marker: int | None = Query(None, ge=0, le=2 ** 53,
+                                           description="the id of the last item of the previous page")):
+    """The pagination query parameters."""
+    return limit, marker
+
+
+def page(ctx, stmt, id_column, limit_marker, row_to_item):
+    """Run ``stmt`` (already filtered and scoped) one page at a time, ordered by id.
+
+    Returns a JSONResponse (serialised directly: lists are the hot path)."""
+    limit, marker = limit_marker
+    if marker is not None:
+        stmt = stmt.where(id_column > marker)
+    stmt = stmt.order_by(id_column).limit(limit + 1)
+    engine = db.connect(ctx.database_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+    except sa.exc.DBAPIError as e:
+        raise db.unreachable(engine, e) from None
+    items = [row_to_item(row) for row in rows[:limit]]
+    nxt = None
+    if len(rows) > limit:
+        nxt = str(ctx.request.url.include_query_params(marker=items[-1]["id"], limit=limit))
+    return JSONResponse({"items": items, "next": nxt})
+
+
+def iso(value):
+    """A datetime as ISO 8601 text (None stays None)."""
+    return value.isoformat() if value is not None else None
+
+
+def scoped(ctx, tenant_column):
+    """WHERE conditions restricting ``tenant_column`` to what the token may see."""
+    principal = ctx.principal
+    return () if principal.is_global else (tenant_column == principal.tenant_id,)
+
+
+def visible_tenant_id(ctx, tenant_id):
+    """The tenant id a new object goes to: the token's tenant unless ``tenant_id`` names
+    another visible one. A global token must name it."""
+    principal = ctx.principal
+    if tenant_id is None:
+        if principal.is_global:
+            raise ApiError(422, "tenant_id: a global token must say which tenant")
+        return principal.tenant_id
+    if not principal.is_global and tenant_id != principal.tenant_id:
+        raise NotFound("tenant %d does not exist" % tenant_id)
+    return tenant_id
+
+
+def read(ctx, work):
+    """``work(session)`` in one read transaction."""
+    with db.transaction(ctx.database_url) as session:
+        return work(session)
+
+
+def one(session, ctx, model, object_id, what):
+    """The row of ``model`` with ``object_id`` visible to the token (tenant-scoped), else 404."""
+    row = session.get(model, object_id)
+    if row is None or (not ctx.principal.is_global and row.tenant_id != ctx.principal.tenant_id):
+        raise NotFound("%s %d does not exist" % (what, object_id))
+    return row
+
+
+def tenant_name(session, ctx, tenant_id):
+    """The name of a visible tenant, else 404."""
+    if not ctx.principal.is_global and tenant_id != ctx.principal.tenant_id:
+        raise NotFound("tenant %d does not exist" % tenant_id)
+    name = session.scalar(sa.select(Tenant.name).where(Tenant.id == tenant_id))
+    if name is None:
+        raise NotFound("tenant %d does not exist" % tenant_id)
+    return name
+
+
+def apply(ctx, resource):
+    """Run a module Resource (plan + write, one transaction) as this token: values written
+    by non-admins are stored untrusted."""
+    resource.params.setdefault("trusted", ctx.principal.trusted)
+    return resources.apply(resource, ctx.database_url)
+
+
+def with_defaults(params, **defaults):
+    """Module-style params: ``defaults`` filled in where ``params`` has None."""
+    out = dict(defaults)
+    out.update((k, v) for k, v in params.items() if v is not None or k not in out)
+    return out

@@ -1,0 +1,46 @@
+# -*- coding: utf-8 -*-
+# Copyright: craton.fleet contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Settings of ``craton serve``: where the database and Redis are, where to listen, limits."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8080
+# Request bodies larger than this get 413. Secrets are the biggest bodies (a PEM chain).
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+
+
+@dataclasses.dataclass
+class Settings:
+    """Everything the server needs; ``database_url`` None means $CRATON_DATABASE_URL or the default file."""
+
+    database_url: str | None = None
+    redis_url: str | None = None
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+
+    @classmethod
+    def from_env(cls, environ=None):
+        """Settings from CRATON_DATABASE_URL, CRATON_REDIS_URL, CRATON_API_HOST, CRATON_API_PORT and
+        CRATON_API_MAX_BODY_BYTES (what ``craton serve --workers N`` hands to each worker)."""
+        env = os.environ if environ is None else environ
+        return cls(database_url=env.get("CRATON_DATABASE_URL") or None,
+                   redis_url=env.get("CRATON_REDIS_URL") or None,
+                   host=env.get("CRATON_API_HOST") or DEFAULT_HOST,
+                   port=int(env.get("CRATON_API_PORT") or DEFAULT_PORT),
+                   max_body_bytes=int(env.get("CRATON_API_MAX_BODY_BYTES") or DEFAULT_MAX_BODY_BYTES))
+
+    def to_env(self):
+        """The environment variables that :meth:`from_env` reads back into these settings."""
+        env = {"CRATON_API_HOST": self.host, "CRATON_API_PORT": str(self.port),
+               "CRATON_API_MAX_BODY_BYTES": str(self.max_body_bytes)}
+        if self.database_url:
+            env["CRATON_DATABASE_URL"] = self.database_url
+        if self.redis_url:
+            env["CRATON_REDIS_URL"] = self.redis_url
+        return env
