@@ -38,7 +38,7 @@ except ImportError:  # pragma: no cover - reported by the entry points
     SQLALCHEMY_IMPORT_ERROR = traceback.format_exc()
 
 # The Alembic revision that matches these models. Bump it with every migration.
-SCHEMA_REVISION = "0002"
+SCHEMA_REVISION = "0003"
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -49,6 +49,7 @@ NAMING_CONVENTION = {
 }
 
 NAME_LEN = 255
+NAME_COLLATION = "utf8mb4_bin"
 HOST_STATUSES = ("ok", "changed", "failed", "unreachable", "skipped")
 API_ROLES = ("reader", "editor", "admin")
 
@@ -75,7 +76,11 @@ if HAS_SQLALCHEMY:
 
         metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
         type_annotation_map = {
-            str: sa.String(NAME_LEN),
+            # Names and keys compare as Ansible compares them, case-sensitively: on
+            # MySQL/MariaDB with a binary collation (the default one ignores case,
+            # so `Web1` and `web1` would collide), as SQLite does by default.
+            str: sa.String(NAME_LEN).with_variant(
+                mysql.VARCHAR(NAME_LEN, collation=NAME_COLLATION), "mysql", "mariadb"),
             datetime.datetime: sa.DateTime(),
         }
 

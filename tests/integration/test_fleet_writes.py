@@ -204,3 +204,26 @@ def test_older_schema_revision_says_to_run_craton_db_upgrade(fleet_url):
         conn.execute(sa.text("UPDATE alembic_version SET version_num = '0000'"))
     with pytest.raises(SchemaOutdated, match=r"is at schema revision 0000.*run `craton db upgrade`"):
         db.connect(fleet_url)
+
+
+def test_names_and_keys_that_differ_only_in_case_are_distinct(fleet_url):
+    """As in Ansible (and SQLite): on MariaDB too, thanks to the binary collation (migration 0003)."""
+    def work(session):
+        tenant = fleet.create_tenant(session, "acme")
+        fleet.create_tenant(session, "ACME")
+        upper = fleet.create_host(session, tenant, "Web1")
+        lower = fleet.create_host(session, tenant, "web1")
+        fleet.create_group(session, tenant, "Web")
+        fleet.create_group(session, tenant, "web")
+        fleet.set_variables(session, "host", upper.id, {"Foo": 1, "foo": 2})
+        return upper.id, lower.id
+
+    upper_id, lower_id = db.run_in_transaction(db.connect(fleet_url), work)
+    with db.transaction(fleet_url) as session:
+        assert fleet.get_host(session, fleet.get_tenant(session, "acme"), "Web1").id == upper_id
+        assert fleet.get_host(session, fleet.get_tenant(session, "acme"), "web1").id == lower_id
+        assert fleet.get_variables(session, "host", upper_id) == {"Foo": 1, "foo": 2}
+    assert count(fleet_url, Tenant) == 2 and count(fleet_url, Group) == 2
+    with pytest.raises(Conflict):
+        db.run_in_transaction(db.connect(fleet_url), lambda s: fleet.create_host(
+            s, fleet.get_tenant(s, "acme"), "Web1"))
