@@ -42,9 +42,9 @@ def create_app(settings=None, authenticator=None):
     for router in ROUTERS:
         app.include_router(router)
 
-    # --- the live progress page (issue 8): include its router here ---
-    # from ansible_collections.craton.fleet.server import progress
-    # app.include_router(progress.router)
+    # --- the live progress page (issue 8): /progress pages, JSON, SSE and static files ---
+    from ansible_collections.craton.fleet.server import progress
+    progress.install(app)
 
     return app
 
