@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
-from ansible_collections.craton.fleet.server.routes import tenants
+from ansible_collections.craton.fleet.server.routes import (
+    groups, hosts, inventory, regions, secrets, tenants, variables, vars_references)
 
-ROUTERS = [tenants.router]
+ROUTERS = [tenants.router, regions.router, hosts.router, groups.router, variables.router, secrets.router,
+           vars_references.router, inventory.router]

@@ -142,3 +142,32 @@ def with_defaults(params, **defaults):
     out = dict(defaults)
     out.update((k, v) for k, v in params.items() if v is not None or k not in out)
     return out
+
+
+def located(session, ctx, model, object_id, what):
+    """(row, tenant name) of a visible tenant-scoped object, else 404."""
+    row = one(session, ctx, model, object_id, what)
+    return row, session.scalar(sa.select(Tenant.name).where(Tenant.id == row.tenant_id))
+
+
+def locate(ctx, model, object_id, what):
+    """:func:`located` in its own read transaction; returns (name, tenant name, tenant id)."""
+    def work(session):
+        row, tenant = located(session, ctx, model, object_id, what)
+        return row.name, tenant, row.tenant_id
+    return read(ctx, work)
+
+
+def id_of(ctx, model, tenant_id, name):
+    """The id of the object called ``name`` in a tenant (after a create)."""
+    return read(ctx, lambda s: s.scalar(sa.select(model.id).where(model.tenant_id == tenant_id, model.name == name)))
+
+
+def names_of(session, ctx, model, ids, tenant_id, what):
+    """The names of objects ``ids`` of one tenant, in order; 404 naming the first missing."""
+    found = dict(session.execute(sa.select(model.id, model.name)
+                                 .where(model.id.in_(list(ids)), model.tenant_id == tenant_id)).all())
+    for object_id in ids:
+        if object_id not in found:
+            raise NotFound("%s %d does not exist" % (what, object_id))
+    return [found[i] for i in ids]
