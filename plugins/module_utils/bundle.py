@@ -62,6 +62,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import re
 import stat
 import tarfile
@@ -115,6 +116,8 @@ if HAS_YAML:
         return dumper.represent_scalar("!unsafe", str(value))
 
     _Dumper.add_representer(_Unsafe, _represent_unsafe)
+    _RESOLVER = yaml.resolver.Resolver()
+    _STR_TAG = "tag:yaml.org,2002:str"
 
 
 def _require_yaml():
@@ -122,10 +125,108 @@ def _require_yaml():
         raise CratonError("writing inventory bundles needs the Python package PyYAML")
 
 
-def _dump(data):
-    """A YAML document (bytes). It starts with ``---`` so that Ansible never takes it for JSON."""
+def _dump_with_pyyaml(data):
     return yaml.dump(data, Dumper=_Dumper, explicit_start=True, default_flow_style=False,
                      sort_keys=False, allow_unicode=True, width=1 << 30).encode("utf-8")
+
+
+# --- a fast YAML writer for variable files -------------------------------------------
+#
+# PyYAML's representer costs most of the time of a big bundle. Variables are JSON
+# data, so each top-level value is written in flow style from JSON pieces: strings
+# double-quoted by the json module (YAML reads the same escapes), with the characters
+# that YAML does not accept raw escaped too; floats always with a dot or as .inf/.nan
+# (YAML 1.1 reads "1e+100" as a string); untrusted strings tagged !unsafe. Keys that
+# YAML could not read as a simple key (over 1024 characters) make the file fall back
+# to PyYAML. Every document starts with "---", so that Ansible never reads it as JSON.
+
+_YAML_ESCAPE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_PLAIN_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+_MAX_SIMPLE_KEY = 1000
+_json_str = json.encoder.encode_basestring  # the C version when available
+_KEYS = {}
+
+
+class _Fallback(Exception):
+    """This document needs PyYAML."""
+
+
+def _quote(text):
+    quoted = _json_str(text)
+    if not quoted.isascii():
+        quoted = _YAML_ESCAPE.sub(lambda m: "\\u%04x" % ord(m.group()), quoted)
+    return quoted
+
+
+def _plain_or_quoted(text, pattern):
+    if pattern.match(text) and _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) == _STR_TAG:
+        return text
+    if len(text) > _MAX_SIMPLE_KEY:
+        raise _Fallback()
+    return _quote(text)
+
+
+def _key(text):
+    """A top-level variable name or inventory name as a YAML simple key."""
+    found = _KEYS.get(text)
+    if found is None:
+        found = _plain_or_quoted(text, _PLAIN_NAME)
+        if len(_KEYS) < 100000:
+            _KEYS[text] = found
+    return found
+
+
+def _float(value):
+    if value != value:
+        return ".nan"
+    if value in (float("inf"), float("-inf")):
+        return ".inf" if value > 0 else "-.inf"
+    text = repr(value).lower()
+    if "." not in text and "e" in text:
+        text = text.replace("e", ".0e", 1)
+    return text
+
+
+def _flow(value):
+    kind = type(value)
+    if kind is str:
+        return _quote(value)
+    if kind is _Unsafe:
+        return "!unsafe " + _quote(value)
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return str(value)
+    if kind is float:
+        return _float(value)
+    if kind is dict:
+        parts = []
+        for k, v in value.items():
+            k = str(k)
+            if len(k) > _MAX_SIMPLE_KEY:
+                raise _Fallback()
+            parts.append("%s: %s" % (_quote(k), _flow(v)))
+        return "{%s}" % ", ".join(parts)
+    if kind is list or kind is tuple:
+        return "[%s]" % ", ".join(map(_flow, value))
+    raise _Fallback()
+
+
+def _dump_vars(variables):
+    """A variables file (bytes): one ``name: value`` line per variable."""
+    try:
+        lines = ["---\n"]
+        for key, value in variables.items():
+            lines.append("%s: %s\n" % (_key(key), _flow(value)))
+        if len(lines) == 1:
+            lines.append("{}\n")
+        return "".join(lines).encode("utf-8")
+    except _Fallback:
+        return _dump_with_pyyaml(variables)
+
 
 
 def _unsafe(value):
@@ -216,6 +317,7 @@ class _Plan:
         self.secret_dirs = {}
         self.secrets = {}  # host name -> [(file name, plaintext)]
         self.secret_vars = {}
+        self._group_files = {}
         self._collect_groups(inventory)
         self._collect_secrets(decrypt)
 
@@ -291,6 +393,13 @@ class _Plan:
         variables.update(self.secret_vars.get(host["name"], ()))
         return dict(sorted(variables.items()))
 
+    def group_file(self, name):
+        """The ``group_vars/<name>.yml`` document (bytes), made once per bundle."""
+        found = self._group_files.get(name)
+        if found is None:
+            found = self._group_files[name] = _dump_vars(self.group_vars[name])
+        return found
+
     def closure(self, names):
         """``names`` and all their ancestor groups."""
         seen, stack = set(), list(names)
@@ -311,20 +420,23 @@ class _Plan:
         for host in hosts:
             for group in self.host_groups[host["name"]]:
                 members.setdefault(group, []).append(host["name"])
-        document = {}
+        lines = ["---\n"]
         for name, priority, children in self.groups:
             if only_groups is not None and name not in only_groups:
                 continue
-            entry = {}
+            body = []
             if priority is not None:
-                entry["vars"] = {PRIORITY_VAR: priority}
+                body.append("  vars:\n    %s: %d\n" % (PRIORITY_VAR, priority))
             kids = [c for c in children if only_groups is None or c in only_groups]
             if kids:
-                entry["children"] = dict.fromkeys(kids)
+                body.append("  children:\n")
+                body.extend("    %s:\n" % _key(c) for c in kids)
             if name in members:
-                entry["hosts"] = dict.fromkeys(members[name])
-            document[name] = entry
-        return _dump(document)
+                body.append("  hosts:\n")
+                body.extend("    %s:\n" % _key(h) for h in members[name])
+            lines.append("%s:%s" % (_key(name), "\n" if body else " {}\n"))
+            lines.extend(body)
+        return "".join(lines).encode("utf-8")
 
 
 def _entries(plan, per_host):
@@ -347,13 +459,13 @@ def _entries(plan, per_host):
             listing.append((prefix + "group_vars", DIR_MODE, None))
             for name in group_files:
                 listing.append((prefix + "group_vars/%s.yml" % name, FILE_MODE,
-                                lambda n=name: _dump(plan.group_vars[n])))
+                                lambda n=name: plan.group_file(n)))
         with_vars = [h for h in hosts if h["vars"] or h["well_known"] or h["name"] in plan.secret_vars]
         if with_vars:
             listing.append((prefix + "host_vars", DIR_MODE, None))
             for host in with_vars:
                 listing.append((prefix + "host_vars/%s.yml" % host["name"], FILE_MODE,
-                                lambda h=host: _dump(plan.host_vars(h))))
+                                lambda h=host: _dump_vars(plan.host_vars(h))))
         secret_hosts = [h["name"] for h in hosts if h["name"] in plan.secrets]
         if secret_hosts:
             listing.append((prefix + SECRETS_DIR, SECRET_DIR_MODE, None))
@@ -392,7 +504,8 @@ class _Buffer:
         return data
 
 
-def _tar_info(path, mode, size):
+def _tar_header(path, mode, size):
+    """The tar header block(s) of an entry (GNU format: long names in a LongLink entry)."""
     info = tarfile.TarInfo(path)
     info.mtime = TAR_MTIME
     info.uid = info.gid = 0
@@ -402,22 +515,39 @@ def _tar_info(path, mode, size):
         info.type = tarfile.DIRTYPE
     else:
         info.size = size
-    return info
+    return info.tobuf(tarfile.GNU_FORMAT, "utf-8", "strict")
 
 
 def _tgz_chunks(entries, level):
+    """A gzip-compressed tar stream (what tarfile writes, without its per-member overhead)."""
     sink = _Buffer()
     gz = gzip.GzipFile(filename="", mode="wb", compresslevel=level, fileobj=sink, mtime=0)
-    tar = tarfile.open(fileobj=gz, mode="w|", format=tarfile.PAX_FORMAT, encoding="utf-8")
+    written = 0
+    pending = []
     for path, mode, content in entries:
         if content is None:
-            tar.addfile(_tar_info(path, mode, None))
+            pending.append(_tar_header(path, mode, None))
         else:
-            tar.addfile(_tar_info(path, mode, len(content)), io.BytesIO(content))
-        chunk = sink.take()
-        if chunk:
-            yield chunk
-    tar.close()
+            pending.append(_tar_header(path, mode, len(content)))
+            pending.append(content)
+            rest = len(content) % tarfile.BLOCKSIZE
+            if rest:
+                pending.append(tarfile.NUL * (tarfile.BLOCKSIZE - rest))
+        if len(pending) > 256:
+            data = b"".join(pending)
+            pending = []
+            written += len(data)
+            gz.write(data)
+            chunk = sink.take()
+            if chunk:
+                yield chunk
+    # The end of the archive: two zero blocks, then zeros up to a whole record (as tarfile does).
+    written += sum(len(p) for p in pending) + 2 * tarfile.BLOCKSIZE
+    pending.append(tarfile.NUL * (2 * tarfile.BLOCKSIZE))
+    rest = written % tarfile.RECORDSIZE
+    if rest:
+        pending.append(tarfile.NUL * (tarfile.RECORDSIZE - rest))
+    gz.write(b"".join(pending))
     gz.close()
     yield sink.take()
 
