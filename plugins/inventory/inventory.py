@@ -54,12 +54,29 @@ requirements:
   - sqlalchemy >= 2.0
   - pymysql (for MySQL/MariaDB)
   - cryptography (when secrets are used)
-  - requests (for http(s) vars references)
+  - requests (for http(s) vars references and O(api_url))
 extends_documentation_fragment:
   - craton.fleet.database
   - ansible.builtin.constructed
   - ansible.builtin.inventory_cache
 options:
+  api_url:
+    description:
+      - Read the fleet through the craton.fleet REST API at this URL (C(craton serve)) instead of the database.
+        O(database_url) is then not used, and the output is the same as reading the database directly.
+      - Secrets (O(secrets=files)) need a token with the editor or admin role; their values come over the
+        connection once, are written to files of mode 0600 as usual, and never enter the inventory cache.
+    type: str
+    env:
+      - name: CRATON_API_URL
+    version_added: 0.2.0
+  api_token:
+    description:
+      - The API token (C(craton token create)) used with O(api_url); sent as C(Authorization: Bearer).
+    type: str
+    env:
+      - name: CRATON_API_TOKEN
+    version_added: 0.2.0
   plugin:
     description: The name of this plugin; makes a YAML file a configuration of this plugin.
     required: true
@@ -280,6 +297,17 @@ def _fetcher(timeout):
     return fetcher
 
 
+def _without_secret_values(data):
+    """A copy of API-read data for the inventory cache: secrets keep their names, not their values."""
+    hosts = []
+    for host in data["hosts"]:
+        if host.get("secrets"):
+            host = dict(host, secrets=[{k: v for k, v in secret.items() if k != "data_base64"}
+                                       for secret in host["secrets"]])
+        hosts.append(host)
+    return dict(data, hosts=hosts)
+
+
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     """Hosts, groups, regions and tenants from the craton.fleet database."""
 
@@ -350,17 +378,52 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             except KeyError:
                 data = None
             if data is not None:
+                if self.get_option("api_url"):
+                    self._api_secret_values(data)
                 return data
         data = self._load()
         if use_cache:
-            self._cache[key] = data
+            self._cache[key] = _without_secret_values(data) if self.get_option("api_url") else data
         return data
 
+    def _api(self):
+        from ansible_collections.craton.fleet.client import Client, ClientError
+        token = self.get_option("api_token")
+        if not token:
+            raise CratonError("api_url is set but api_token (CRATON_API_TOKEN) is not: create a token with "
+                              "craton token create")
+        try:
+            return Client(self.get_option("api_url"), token), ClientError
+        except ClientError as e:
+            raise CratonError(str(e)) from None
+
+    def _api_inventory(self, secrets):
+        client, client_error = self._api()
+        filters = self._filters()
+        try:
+            return client.inventory.data(
+                tenant=filters["tenant"], regions=filters["regions"], groups=filters["groups"],
+                hosts=filters["hosts"], host_vars=filters["host_vars"], active_only=filters["active_only"],
+                reachable=filters["reachable"], strict=self.get_option("strict"), secrets=secrets)
+        except client_error as e:
+            raise CratonError("REST API %s: %s" % (self.get_option("api_url"), e)) from None
+
+    def _api_secret_values(self, data):
+        """Cached data read through the API holds no secret values: fetch them for this run."""
+        if self.get_option("secrets") != "files" or not any(h.get("secrets") for h in data["hosts"]):
+            return
+        fresh = dict((h["name"], h.get("secrets") or []) for h in self._api_inventory(True)["hosts"])
+        for host in data["hosts"]:
+            if host.get("secrets"):
+                host["secrets"] = fresh.get(host["name"], [])
+
     def _load(self):
-        url = self.get_option("database_url")
-        with db.transaction(url) as session:
-            data = load_inventory(session, self._filters(), strict=self.get_option("strict"),
-                                  with_secrets=self.get_option("secrets") == "files")
+        if self.get_option("api_url"):
+            data = self._api_inventory(self.get_option("secrets") == "files")
+        else:
+            with db.transaction(self.get_option("database_url")) as session:
+                data = load_inventory(session, self._filters(), strict=self.get_option("strict"),
+                                      with_secrets=self.get_option("secrets") == "files")
         data["warnings"] += resolve_references(
             data, _fetcher(self.get_option("vars_references_timeout")),
             on_error=self.get_option("vars_references_on_error"),

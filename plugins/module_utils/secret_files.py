@@ -19,6 +19,7 @@ The caller removes the directory when the run ends.
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import shutil
@@ -68,7 +69,10 @@ def write_secret_files(hosts, directory):
         files, ssh_keys = {}, []
         for secret in secrets:
             what = "secret %r of host %r" % (secret["name"], host["name"])
-            plaintext = secret_store.decrypt(secret["ciphertext"].encode("ascii"), what)
+            if "data_base64" in secret:  # read through the REST API: the server decrypted it
+                plaintext = base64.b64decode(secret["data_base64"])
+            else:
+                plaintext = secret_store.decrypt(secret["ciphertext"].encode("ascii"), what)
             path = os.path.join(directory, "%d-%d-%s" % (host["id"], secret["id"],
                                                          _UNSAFE.sub("_", secret["name"])))
             try:
