@@ -3,17 +3,14 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """ASGI middleware: request bodies over the size limit get 413 before any route runs.
 
-A declared ``Content-Length`` over the limit is refused at once; a chunked body is
-counted as it arrives and refused as soon as it passes the limit.
+A declared ``Content-Length`` over the limit is refused at once (uvicorn never hands
+more bytes than declared to the app); a chunked body is read first, up to the
+limit, and refused as soon as it passes it.
 """
 
 from __future__ import annotations
 
 from ansible_collections.craton.fleet.server.errors import error_response
-
-
-class _TooLarge(Exception):
-    pass
 
 
 class BodySizeLimit:
@@ -37,26 +34,31 @@ class BodySizeLimit:
                 if too_big:
                     await error_response(413, message)(scope, receive, send)
                     return
+        chunked = any(name == b"transfer-encoding" and b"chunked" in value.lower()
+                      for name, value in scope.get("headers", ()))
+        if not chunked:
+            await self.app(scope, receive, send)
+            return
+        # A body of unknown length: read it (up to the limit) before the app sees it.
+        body, more = [], True
         received = 0
-        started = False
-
-        async def counting_receive():
-            nonlocal received
+        while more:
             event = await receive()
-            if event["type"] == "http.request":
-                received += len(event.get("body", b""))
-                if received > self.max_bytes:
-                    raise _TooLarge()
-            return event
-
-        async def tracking_send(event):
-            nonlocal started
-            if event["type"] == "http.response.start":
-                started = True
-            await send(event)
-
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _TooLarge:
-            if not started:
+            if event["type"] != "http.request":
+                return  # the client went away
+            body.append(event.get("body", b""))
+            received += len(body[-1])
+            more = event.get("more_body", False)
+            if received > self.max_bytes:
                 await error_response(413, message)(scope, receive, send)
+                return
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(body), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
