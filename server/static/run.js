@@ -17,7 +17,7 @@
   var S = {
     runId: runId, summary: {}, hosts: new Map(), region: new Map(), groups: new Map(),
     agg: { regions: new Map(), groups: new Map() }, writers: {}, flows: {}, tasks: {},
-    lastId: "0-0", events: 0, duplicates: 0, batches: 0, connects: 0, connection: "connecting",
+    lastId: "0-0", snapshotId: null, snapshots: 0, events: 0, duplicates: 0, batches: 0, connects: 0, connection: "connecting",
     finished: false, log: [], filter: "all", search: "", selected: null
   };
   var pending = [], scheduled = false, resortTimer = null, listDirty = true, view = [], es = null, lastSort = 0;
@@ -49,6 +49,8 @@
 
   function applySnapshot(snap) {
     S.summary = snap.summary; S.writers = snap.writers || {}; S.lastId = snap.last_id;
+    S.snapshots++;
+    if (!S.snapshotId) S.snapshotId = snap.last_id;  // where the live events start
     S.flows = snap.driver.flows || {}; S.tasks = snap.driver.tasks || {};
     S.hosts = new Map(); S.region = new Map(); S.groups = new Map();
     S.agg = { regions: new Map(), groups: new Map() };

@@ -29,6 +29,7 @@ class ProgressServer:
 
     def __init__(self, directory, redis_url, database_url):
         self.directory = str(directory)
+        os.makedirs(self.directory, exist_ok=True)
         self.redis_url = redis_url
         self.database_url = database_url
         self.port = free_port()
