@@ -154,15 +154,19 @@ def _recent(client, keys, count):
 
 
 def driver_state(writers, tail):
-    """The driver's part: its writers, the latest state of each flow, the latest task state per host."""
-    flows, tasks = {}, {}
+    """The driver's part (``craton run``): its writers, the latest ``flow_state`` of each flow, the
+    latest ``task_state`` per host (tasks of one host) and per TaskFlow task (batches too), as
+    found in the newest :data:`DRIVER_SCAN` events; the page keeps them up to date from the stream."""
+    flows, tasks, by_task = {}, {}, {}
     for event in tail:
         if event.get("type") == "flow_state":
             flows[event.get("flow") or ""] = event
-        elif event.get("type") == "task_state" and event.get("host"):
-            tasks[event["host"]] = event
+        elif event.get("type") == "task_state":
+            by_task[event.get("task") or ""] = event
+            if event.get("host"):
+                tasks[event["host"]] = event
     return {"writers": {k: w for k, w in writers.items() if w.get("source") == "driver"},
-            "flows": flows, "tasks": tasks}
+            "flows": flows, "tasks": tasks, "by_task": by_task}
 
 
 def snapshot(client, keys, fleet):

@@ -83,8 +83,10 @@ def page(ctx, stmt, id_column, limit_marker, row_to_item):
 
 
 def iso(value):
-    """A datetime as ISO 8601 text (None stays None)."""
-    return value.isoformat() if value is not None else None
+    """A datetime of the database (UTC, naive) as RFC 3339 text (None stays None)."""
+    if value is None:
+        return None
+    return value.isoformat() + "Z" if value.tzinfo is None else value.isoformat()
 
 
 def scoped(ctx, tenant_column):

@@ -22,7 +22,7 @@ from ansible_collections.craton.fleet.server.auth import Context, require
 from ansible_collections.craton.fleet.server.routes.common import (
     READ_ERRORS, WRITE_ERRORS, Page, Strict, apply, id_of, iso, located, names_of, one, page, page_params,
     read, scoped, tenant_name, visible_tenant_id)
-from ansible_collections.craton.fleet.server.routes.names import Description, Name, VariablesBody
+from ansible_collections.craton.fleet.server.routes.names import Description, Id, MAX_ID, Name, PathId, VariablesBody
 
 router = APIRouter(prefix="/v1/groups", tags=["groups"])
 COLUMNS = (Group.id, Group.tenant_id, Group.name, Group.description, Group.created_at, Group.updated_at)
@@ -42,12 +42,12 @@ class GroupOut(Strict):
 class GroupCreate(Strict):
     """A new group; ``children`` are group ids, ``hosts`` host ids of the same tenant."""
 
-    tenant_id: int | None = None
+    tenant_id: Id | None = None
     name: Name
     description: Description = None
     variables: VariablesBody = None
-    children: list[int] | None = Field(None, max_length=10000)
-    hosts: list[int] | None = Field(None, max_length=10000)
+    children: list[Id] | None = Field(None, max_length=10000)
+    hosts: list[Id] | None = Field(None, max_length=10000)
 
 
 class GroupUpdate(Strict):
@@ -92,7 +92,7 @@ def _apply_group(ctx, group_id, **params):
 
 @router.get("", response_model=Page[GroupOut], responses=READ_ERRORS, summary="List groups")
 def list_groups(ctx: Context = Depends(require("reader")), pages=Depends(page_params),
-                tenant_id: int | None = Query(None, description="only groups of this tenant"),
+                tenant_id: int | None = Query(None, ge=0, le=MAX_ID, description="only groups of this tenant"),
                 name: str | None = Query(None, max_length=255, description="only the group of this name")):
     stmt = sa.select(*COLUMNS).where(*scoped(ctx, Group.tenant_id))
     if tenant_id is not None:
@@ -123,19 +123,19 @@ def create_group(body: GroupCreate, ctx: Context = Depends(require("editor"))):
 
 
 @router.get("/{group_id}", response_model=GroupOut, responses=READ_ERRORS, summary="Show a group")
-def show_group(group_id: int, ctx: Context = Depends(require("reader"))):
+def show_group(group_id: PathId, ctx: Context = Depends(require("reader"))):
     return get_group(ctx, group_id)
 
 
 @router.patch("/{group_id}", response_model=GroupOut, responses=WRITE_ERRORS, summary="Rename or describe a group")
-def update_group(group_id: int, body: GroupUpdate, ctx: Context = Depends(require("editor"))):
+def update_group(group_id: PathId, body: GroupUpdate, ctx: Context = Depends(require("editor"))):
     _apply_group(ctx, group_id, new_name=body.name, description=body.description)
     return get_group(ctx, group_id)
 
 
 @router.delete("/{group_id}", status_code=204, response_class=Response, responses=WRITE_ERRORS,
                summary="Delete a group")
-def delete_group(group_id: int, ctx: Context = Depends(require("editor"))):
+def delete_group(group_id: PathId, ctx: Context = Depends(require("editor"))):
     _apply_group(ctx, group_id, state="absent")
     return Response(status_code=204)
 
@@ -160,35 +160,35 @@ def _change_member(ctx, group_id, model, member_id, what, option, mode):
 
 @router.get("/{group_id}/children", response_model=list[Member], responses=READ_ERRORS,
             summary="List the child groups of a group")
-def list_children(group_id: int, ctx: Context = Depends(require("reader"))):
+def list_children(group_id: PathId, ctx: Context = Depends(require("reader"))):
     return _members(ctx, group_id, Group, GroupChild, GroupChild.parent_id, GroupChild.child_id)
 
 
 @router.put("/{group_id}/children/{child_id}", status_code=204, response_class=Response, responses=WRITE_ERRORS,
             summary="Make a group a child of this group (409 on a cycle)")
-def add_child(group_id: int, child_id: int, ctx: Context = Depends(require("editor"))):
+def add_child(group_id: PathId, child_id: PathId, ctx: Context = Depends(require("editor"))):
     return _change_member(ctx, group_id, Group, child_id, "group", "children", "add")
 
 
 @router.delete("/{group_id}/children/{child_id}", status_code=204, response_class=Response,
                responses=WRITE_ERRORS, summary="Remove a child group from this group")
-def remove_child(group_id: int, child_id: int, ctx: Context = Depends(require("editor"))):
+def remove_child(group_id: PathId, child_id: PathId, ctx: Context = Depends(require("editor"))):
     return _change_member(ctx, group_id, Group, child_id, "group", "children", "remove")
 
 
 @router.get("/{group_id}/hosts", response_model=list[Member], responses=READ_ERRORS,
             summary="List the member hosts of a group")
-def list_members(group_id: int, ctx: Context = Depends(require("reader"))):
+def list_members(group_id: PathId, ctx: Context = Depends(require("reader"))):
     return _members(ctx, group_id, Host, GroupHost, GroupHost.group_id, GroupHost.host_id)
 
 
 @router.put("/{group_id}/hosts/{host_id}", status_code=204, response_class=Response, responses=WRITE_ERRORS,
             summary="Make a host a member of this group")
-def add_member(group_id: int, host_id: int, ctx: Context = Depends(require("editor"))):
+def add_member(group_id: PathId, host_id: PathId, ctx: Context = Depends(require("editor"))):
     return _change_member(ctx, group_id, Host, host_id, "host", "hosts", "add")
 
 
 @router.delete("/{group_id}/hosts/{host_id}", status_code=204, response_class=Response, responses=WRITE_ERRORS,
                summary="Remove a host from this group")
-def remove_member(group_id: int, host_id: int, ctx: Context = Depends(require("editor"))):
+def remove_member(group_id: PathId, host_id: PathId, ctx: Context = Depends(require("editor"))):
     return _change_member(ctx, group_id, Host, host_id, "host", "hosts", "remove")

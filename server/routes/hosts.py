@@ -23,7 +23,7 @@ from ansible_collections.craton.fleet.server.auth import Context, require
 from ansible_collections.craton.fleet.server.routes.common import (
     READ_ERRORS, WRITE_ERRORS, Page, Strict, apply, id_of, iso, located, names_of, one, page, page_params,
     read, scoped, tenant_name, visible_tenant_id)
-from ansible_collections.craton.fleet.server.routes.names import Name, VariablesBody
+from ansible_collections.craton.fleet.server.routes.names import Id, MAX_ID, Name, PathId, VariablesBody
 
 router = APIRouter(prefix="/v1/hosts", tags=["hosts"])
 COLUMNS = (Host.id, Host.tenant_id, Host.region_id, Host.name, Host.ip_address, Host.port, Host.user,
@@ -51,7 +51,7 @@ class HostOut(Strict):
 
 
 class _HostFields(Strict):
-    region_id: int | None = None
+    region_id: Id | None = None
     ip_address: str | None = Field(None, min_length=1, max_length=64)
     port: int | None = Field(None, ge=1, le=65535)
     user: str | None = Field(None, min_length=1, max_length=255)
@@ -62,9 +62,9 @@ class _HostFields(Strict):
 class HostCreate(_HostFields):
     """A new host; ``tenant_id`` defaults to the token's tenant, ``groups`` are group ids."""
 
-    tenant_id: int | None = None
+    tenant_id: Id | None = None
     name: Name
-    groups: list[int] | None = Field(None, max_length=10000)
+    groups: list[Id] | None = Field(None, max_length=10000)
     variables: VariablesBody = None
 
 
@@ -100,9 +100,9 @@ def region_name(session, region_id, tenant_id):
 
 @router.get("", response_model=Page[HostOut], responses=READ_ERRORS, summary="List hosts")
 def list_hosts(ctx: Context = Depends(require("reader")), pages=Depends(page_params),
-               tenant_id: int | None = Query(None, description="only hosts of this tenant"),
-               region_id: int | None = Query(None, description="only hosts of this region"),
-               group_id: int | None = Query(None, description="only direct members of this group"),
+               tenant_id: int | None = Query(None, ge=0, le=MAX_ID, description="only hosts of this tenant"),
+               region_id: int | None = Query(None, ge=0, le=MAX_ID, description="only hosts of this region"),
+               group_id: int | None = Query(None, ge=0, le=MAX_ID, description="only direct members of this group"),
                name: str | None = Query(None, max_length=255, description="only the host of this name"),
                active: bool | None = Query(None, description="only active (true) or inactive (false) hosts")):
     stmt = sa.select(*COLUMNS).where(*scoped(ctx, Host.tenant_id))
@@ -142,12 +142,12 @@ def create_host(body: HostCreate, ctx: Context = Depends(require("editor"))):
 
 
 @router.get("/{host_id}", response_model=HostOut, responses=READ_ERRORS, summary="Show a host")
-def show_host(host_id: int, ctx: Context = Depends(require("reader"))):
+def show_host(host_id: PathId, ctx: Context = Depends(require("reader"))):
     return get_host(ctx, host_id)
 
 
 @router.patch("/{host_id}", response_model=HostOut, responses=WRITE_ERRORS, summary="Change a host")
-def update_host(host_id: int, body: HostUpdate, ctx: Context = Depends(require("editor"))):
+def update_host(host_id: PathId, body: HostUpdate, ctx: Context = Depends(require("editor"))):
     given = body.model_fields_set
 
     def names(session):
@@ -170,7 +170,7 @@ def update_host(host_id: int, body: HostUpdate, ctx: Context = Depends(require("
 
 @router.delete("/{host_id}", status_code=204, response_class=Response, responses=WRITE_ERRORS,
                summary="Delete a host")
-def delete_host(host_id: int, ctx: Context = Depends(require("editor"))):
+def delete_host(host_id: PathId, ctx: Context = Depends(require("editor"))):
     name, tenant = read(ctx, lambda s: (lambda r: (r[0].name, r[1]))(located(s, ctx, Host, host_id, "host")))
     apply(ctx, HostResource({"tenant": tenant, "name": name, "state": "absent", "groups_mode": "add",
                              "vars_mode": "merge"}))

@@ -38,6 +38,7 @@ from ansible_collections.craton.fleet.plugins.module_utils.inventory_query impor
 from ansible_collections.craton.fleet.plugins.module_utils.models import Region, Tenant
 from ansible_collections.craton.fleet.server.auth import Context, require
 from ansible_collections.craton.fleet.server.errors import ApiError, responses
+from ansible_collections.craton.fleet.server.routes.names import PathId
 from ansible_collections.craton.fleet.server.routes.common import READ_ERRORS, read
 
 router = APIRouter(prefix="/v1/inventory", tags=["inventory"])
@@ -154,7 +155,7 @@ def _archive_route(fmt):
 
     @router.get("/{region_id}.%s" % fmt, response_class=StreamingResponse, responses=documented,
         summary="The region's inventory as a %s archive" % fmt, operation_id="inventory_%s" % fmt)
-    def archive(region_id: int, ctx: Context = Depends(require("reader")),
+    def archive(region_id: PathId, ctx: Context = Depends(require("reader")),
                 group: Names = Query(None, description="group names (repeat)"),
                 host: Names = Query(None, description="host names or shell patterns (repeat)"),
                 var: Names = Query(None, description="key=value on the hosts' own variables (repeat)"),

@@ -11,9 +11,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from fastapi import Path
 from pydantic import Field, StringConstraints
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[^\s\x00-\x1f\x7f]+$")]
 VarKey = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 Description = Annotated[str | None, Field(max_length=65535)]
 VariablesBody = dict[VarKey, Any] | None
+
+# Object ids: JSON-safe integers (SQLite integers overflow at 2**63; JavaScript's at 2**53).
+MAX_ID = 2 ** 53
+Id = Annotated[int, Field(ge=0, le=MAX_ID)]
+PathId = Annotated[int, Path(ge=0, le=MAX_ID)]

@@ -22,7 +22,7 @@ from ansible_collections.craton.fleet.server.auth import Context, require
 from ansible_collections.craton.fleet.server.routes.common import (
     READ_ERRORS, WRITE_ERRORS, Page, Strict, apply, id_of, iso, page, page_params, read, scoped, tenant_name,
     visible_tenant_id)
-from ansible_collections.craton.fleet.server.routes.names import Description, Name, VariablesBody
+from ansible_collections.craton.fleet.server.routes.names import Description, Id, MAX_ID, Name, PathId, VariablesBody
 
 router = APIRouter(prefix="/v1/regions", tags=["regions"])
 COLUMNS = (Region.id, Region.tenant_id, Region.name, Region.description, Region.created_at, Region.updated_at)
@@ -42,7 +42,7 @@ class RegionOut(Strict):
 class RegionCreate(Strict):
     """A new region; ``tenant_id`` defaults to the token's tenant."""
 
-    tenant_id: int | None = None
+    tenant_id: Id | None = None
     name: Name
     description: Description = None
     variables: VariablesBody = None
@@ -74,7 +74,7 @@ def get_region(ctx, tenant_id, region_id):
 
 @router.get("", response_model=Page[RegionOut], responses=READ_ERRORS, summary="List regions")
 def list_regions(ctx: Context = Depends(require("reader")), pages=Depends(page_params),
-                 tenant_id: int | None = Query(None, description="only regions of this tenant"),
+                 tenant_id: int | None = Query(None, ge=0, le=MAX_ID, description="only regions of this tenant"),
                  name: str | None = Query(None, max_length=255, description="only regions of this name")):
     stmt = sa.select(*COLUMNS).where(*scoped(ctx, Region.tenant_id))
     if tenant_id is not None:
@@ -95,19 +95,19 @@ def create_region(body: RegionCreate, ctx: Context = Depends(require("editor")))
 
 @router.get("/{tenant_id}", response_model=Page[RegionOut], responses=READ_ERRORS,
             summary="List the regions of a tenant")
-def regions_of_tenant(tenant_id: int, ctx: Context = Depends(require("reader")), pages=Depends(page_params)):
+def regions_of_tenant(tenant_id: PathId, ctx: Context = Depends(require("reader")), pages=Depends(page_params)):
     read(ctx, lambda s: tenant_name(s, ctx, tenant_id))
     return page(ctx, sa.select(*COLUMNS).where(Region.tenant_id == tenant_id), Region.id, pages, item)
 
 
 @router.get("/{tenant_id}/{region_id}", response_model=RegionOut, responses=READ_ERRORS, summary="Show a region")
-def show_region(tenant_id: int, region_id: int, ctx: Context = Depends(require("reader"))):
+def show_region(tenant_id: PathId, region_id: PathId, ctx: Context = Depends(require("reader"))):
     return get_region(ctx, tenant_id, region_id)[0]
 
 
 @router.patch("/{tenant_id}/{region_id}", response_model=RegionOut, responses=WRITE_ERRORS,
               summary="Rename or describe a region")
-def update_region(tenant_id: int, region_id: int, body: RegionUpdate, ctx: Context = Depends(require("editor"))):
+def update_region(tenant_id: PathId, region_id: PathId, body: RegionUpdate, ctx: Context = Depends(require("editor"))):
     current, tenant = get_region(ctx, tenant_id, region_id)
     apply(ctx, RegionResource({"tenant": tenant, "name": current["name"], "new_name": body.name,
                                "description": body.description, "state": "present"}))
@@ -116,7 +116,7 @@ def update_region(tenant_id: int, region_id: int, body: RegionUpdate, ctx: Conte
 
 @router.delete("/{tenant_id}/{region_id}", status_code=204, response_class=Response, responses=WRITE_ERRORS,
                summary="Delete a region (its hosts stay, without a region)")
-def delete_region(tenant_id: int, region_id: int, ctx: Context = Depends(require("editor"))):
+def delete_region(tenant_id: PathId, region_id: PathId, ctx: Context = Depends(require("editor"))):
     current, tenant = get_region(ctx, tenant_id, region_id)
     apply(ctx, RegionResource({"tenant": tenant, "name": current["name"], "state": "absent"}))
     return Response(status_code=204)

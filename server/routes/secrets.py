@@ -26,7 +26,7 @@ from ansible_collections.craton.fleet.plugins.module_utils.secret_resource impor
 from ansible_collections.craton.fleet.server.auth import Context, require
 from ansible_collections.craton.fleet.server.routes.common import (
     READ_ERRORS, WRITE_ERRORS, Strict, apply, iso, located, read)
-from ansible_collections.craton.fleet.server.routes.names import Name
+from ansible_collections.craton.fleet.server.routes.names import Name, PathId
 
 router = APIRouter(prefix="/v1/hosts/{host_id}/secrets", tags=["secrets"])
 Kind = Literal[SECRET_KINDS]  # pylint: disable=invalid-name
@@ -75,7 +75,7 @@ def _names(ctx, host_id):
 
 
 @router.get("", response_model=list[SecretOut], responses=READ_ERRORS, summary="List the secrets of a host (no values)")
-def list_secrets(host_id: int, ctx: Context = Depends(require("reader"))):
+def list_secrets(host_id: PathId, ctx: Context = Depends(require("reader"))):
     def work(session):
         located(session, ctx, Host, host_id, "host")
         return _rows(session, host_id)
@@ -83,13 +83,13 @@ def list_secrets(host_id: int, ctx: Context = Depends(require("reader"))):
 
 
 @router.get("/{name}", response_model=SecretOut, responses=READ_ERRORS, summary="Show a secret (no value)")
-def show_secret(host_id: int, name: str, ctx: Context = Depends(require("reader"))):
+def show_secret(host_id: PathId, name: str, ctx: Context = Depends(require("reader"))):
     return _show(ctx, host_id, name)
 
 
 @router.put("/{name}", response_model=SecretOut, responses=WRITE_ERRORS,
             summary="Store or replace a secret (validated, encrypted)")
-def put_secret(host_id: int, name: Name, body: SecretPut, ctx: Context = Depends(require("editor"))):
+def put_secret(host_id: PathId, name: Name, body: SecretPut, ctx: Context = Depends(require("editor"))):
     host, tenant = _names(ctx, host_id)
     apply(ctx, SecretResource({"tenant": tenant, "host": host, "name": name, "kind": body.kind, "data": body.data,
                                "state": "present"}))
@@ -98,7 +98,7 @@ def put_secret(host_id: int, name: Name, body: SecretPut, ctx: Context = Depends
 
 @router.delete("/{name}", status_code=204, response_class=Response, responses=WRITE_ERRORS,
                summary="Delete a secret")
-def delete_secret(host_id: int, name: str, ctx: Context = Depends(require("editor"))):
+def delete_secret(host_id: PathId, name: str, ctx: Context = Depends(require("editor"))):
     _show(ctx, host_id, name)
     host, tenant = _names(ctx, host_id)
     apply(ctx, SecretResource({"tenant": tenant, "host": host, "name": name, "state": "absent"}))

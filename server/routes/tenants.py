@@ -21,7 +21,7 @@ from ansible_collections.craton.fleet.server.auth import Context, require
 from ansible_collections.craton.fleet.server.errors import ApiError
 from ansible_collections.craton.fleet.server.routes.common import (
     READ_ERRORS, WRITE_ERRORS, Page, Strict, apply, iso, page, page_params, read, scoped)
-from ansible_collections.craton.fleet.server.routes.names import Description, Name, VariablesBody
+from ansible_collections.craton.fleet.server.routes.names import Description, Name, PathId, VariablesBody
 
 router = APIRouter(prefix="/v1/tenants", tags=["tenants"])
 COLUMNS = (Tenant.id, Tenant.name, Tenant.description, Tenant.created_at, Tenant.updated_at)
@@ -89,12 +89,12 @@ def create_tenant(body: TenantCreate, ctx: Context = Depends(require("admin"))):
 
 
 @router.get("/{tenant_id}", response_model=TenantOut, responses=READ_ERRORS, summary="Show a tenant")
-def show_tenant(tenant_id: int, ctx: Context = Depends(require("reader"))):
+def show_tenant(tenant_id: PathId, ctx: Context = Depends(require("reader"))):
     return get_tenant(ctx, tenant_id)
 
 
 @router.patch("/{tenant_id}", response_model=TenantOut, responses=WRITE_ERRORS, summary="Rename or describe a tenant")
-def update_tenant(tenant_id: int, body: TenantUpdate, ctx: Context = Depends(require("admin"))):
+def update_tenant(tenant_id: PathId, body: TenantUpdate, ctx: Context = Depends(require("admin"))):
     current = get_tenant(ctx, tenant_id)
     apply(ctx, TenantResource({"name": current["name"], "new_name": body.name, "description": body.description,
                                "state": "present"}))
@@ -103,7 +103,7 @@ def update_tenant(tenant_id: int, body: TenantUpdate, ctx: Context = Depends(req
 
 @router.delete("/{tenant_id}", status_code=204, response_class=Response, responses=WRITE_ERRORS,
                summary="Delete a tenant and everything in it")
-def delete_tenant(tenant_id: int, ctx: Context = Depends(require("admin"))):
+def delete_tenant(tenant_id: PathId, ctx: Context = Depends(require("admin"))):
     current = get_tenant(ctx, tenant_id)
     apply(ctx, TenantResource({"name": current["name"], "state": "absent"}))
     return Response(status_code=204)

@@ -25,7 +25,7 @@ from ansible_collections.craton.fleet.plugins.module_utils.resources import Regi
 from ansible_collections.craton.fleet.server.auth import Context, require
 from ansible_collections.craton.fleet.server.routes.common import (
     READ_ERRORS, WRITE_ERRORS, Variables, apply, located, read, tenant_name)
-from ansible_collections.craton.fleet.server.routes.names import VarKey
+from ansible_collections.craton.fleet.server.routes.names import PathId, VarKey
 
 router = APIRouter(tags=["variables"])
 VariableMap = dict[VarKey, Any]
@@ -69,13 +69,13 @@ class _Owner:
         return self.variables(ctx)
 
 
-def _tenant(tenant_id: int):
+def _tenant(tenant_id: PathId):
     def locate(session, ctx):
         return tenant_id, {"name": tenant_name(session, ctx, tenant_id)}
     return _Owner("tenant", locate)
 
 
-def _region(tenant_id: int, region_id: int):
+def _region(tenant_id: PathId, region_id: PathId):
     def locate(session, ctx):
         tenant = tenant_name(session, ctx, tenant_id)
         name = session.scalar(sa.select(Region.name).where(Region.id == region_id, Region.tenant_id == tenant_id))
@@ -85,14 +85,14 @@ def _region(tenant_id: int, region_id: int):
     return _Owner("region", locate)
 
 
-def _group(group_id: int):
+def _group(group_id: PathId):
     def locate(session, ctx):
         row, tenant = located(session, ctx, Group, group_id, "group")
         return group_id, {"tenant": tenant, "name": row.name}
     return _Owner("group", locate)
 
 
-def _host(host_id: int):
+def _host(host_id: PathId):
     def locate(session, ctx):
         row, tenant = located(session, ctx, Host, host_id, "host")
         return host_id, {"tenant": tenant, "name": row.name}

@@ -19,6 +19,7 @@ from ansible_collections.craton.fleet.plugins.module_utils.errors import Conflic
 from ansible_collections.craton.fleet.plugins.module_utils.models import Group, VarsReference
 from ansible_collections.craton.fleet.plugins.module_utils.vars_reference_resource import VarsReferenceResource
 from ansible_collections.craton.fleet.server.auth import Context, require
+from ansible_collections.craton.fleet.server.routes.names import PathId
 from ansible_collections.craton.fleet.server.routes.common import (
     READ_ERRORS, WRITE_ERRORS, Strict, apply, located, read)
 
@@ -74,7 +75,7 @@ def _one(ctx, group_id, ref_id):
 
 
 @router.get("", response_model=list[ReferenceOut], responses=READ_ERRORS, summary="List the vars references of a group")
-def list_references(group_id: int, ctx: Context = Depends(require("reader"))):
+def list_references(group_id: PathId, ctx: Context = Depends(require("reader"))):
     def work(session):
         located(session, ctx, Group, group_id, "group")
         return _rows(session, group_id)
@@ -83,7 +84,7 @@ def list_references(group_id: int, ctx: Context = Depends(require("reader"))):
 
 @router.post("", response_model=ReferenceOut, status_code=201, responses=WRITE_ERRORS,
              summary="Add a vars reference to a group")
-def create_reference(group_id: int, body: ReferenceCreate, ctx: Context = Depends(require("admin"))):
+def create_reference(group_id: PathId, body: ReferenceCreate, ctx: Context = Depends(require("admin"))):
     group, tenant = _group(ctx, group_id)
     existing = read(ctx, lambda s: s.scalar(sa.select(VarsReference.id).where(
         VarsReference.group_id == group_id, VarsReference.url == body.url)))
@@ -97,12 +98,12 @@ def create_reference(group_id: int, body: ReferenceCreate, ctx: Context = Depend
 
 
 @router.get("/{ref_id}", response_model=ReferenceOut, responses=READ_ERRORS, summary="Show a vars reference")
-def show_reference(group_id: int, ref_id: int, ctx: Context = Depends(require("reader"))):
+def show_reference(group_id: PathId, ref_id: PathId, ctx: Context = Depends(require("reader"))):
     return _one(ctx, group_id, ref_id)
 
 
 @router.patch("/{ref_id}", response_model=ReferenceOut, responses=WRITE_ERRORS, summary="Re-pin or re-order a vars reference")
-def update_reference(group_id: int, ref_id: int, body: ReferenceUpdate, ctx: Context = Depends(require("admin"))):
+def update_reference(group_id: PathId, ref_id: PathId, body: ReferenceUpdate, ctx: Context = Depends(require("admin"))):
     current = _one(ctx, group_id, ref_id)
     group, tenant = _group(ctx, group_id)
     apply(ctx, VarsReferenceResource({"tenant": tenant, "group": group, "url": current["url"], "sha256": body.sha256,
@@ -112,7 +113,7 @@ def update_reference(group_id: int, ref_id: int, body: ReferenceUpdate, ctx: Con
 
 @router.delete("/{ref_id}", status_code=204, response_class=Response, responses=WRITE_ERRORS,
                summary="Remove a vars reference")
-def delete_reference(group_id: int, ref_id: int, ctx: Context = Depends(require("admin"))):
+def delete_reference(group_id: PathId, ref_id: PathId, ctx: Context = Depends(require("admin"))):
     current = _one(ctx, group_id, ref_id)
     group, tenant = _group(ctx, group_id)
     apply(ctx, VarsReferenceResource({"tenant": tenant, "group": group, "url": current["url"], "state": "absent"}))

@@ -16,7 +16,7 @@
 
   var S = {
     runId: runId, summary: {}, hosts: new Map(), region: new Map(), groups: new Map(),
-    agg: { regions: new Map(), groups: new Map() }, writers: {}, flows: {}, tasks: {},
+    agg: { regions: new Map(), groups: new Map() }, writers: {}, flows: {}, tasks: {}, byTask: {},
     lastId: "0-0", snapshotId: null, snapshots: 0, events: 0, duplicates: 0, batches: 0, connects: 0, connection: "connecting",
     finished: false, log: [], filter: "all", search: "", selected: null
   };
@@ -51,7 +51,7 @@
     S.summary = snap.summary; S.writers = snap.writers || {}; S.lastId = snap.last_id;
     S.snapshots++;
     if (!S.snapshotId) S.snapshotId = snap.last_id;  // where the live events start
-    S.flows = snap.driver.flows || {}; S.tasks = snap.driver.tasks || {};
+    S.flows = snap.driver.flows || {}; S.tasks = snap.driver.tasks || {}; S.byTask = snap.driver.by_task || {};
     S.hosts = new Map(); S.region = new Map(); S.groups = new Map();
     S.agg = { regions: new Map(), groups: new Map() };
     var m = snap.membership || { regions: {}, groups: {} };
@@ -71,7 +71,10 @@
     Object.keys(b.hosts).forEach(function (h) { setHost(h, b.hosts[h]); });
     b.events.forEach(function (e) {
       if (e.type === "flow_state") S.flows[e.flow || ""] = e;
-      else if (e.type === "task_state" && e.host) { S.tasks[e.host] = e; listDirty = true; }
+      else if (e.type === "task_state") {
+        S.byTask[e.task || ""] = e;
+        if (e.host) { S.tasks[e.host] = e; listDirty = true; }
+      }
     });
     S.events += b.events.length;
     S.log = S.log.concat(b.events.length > LOG_MAX ? b.events.slice(-LOG_MAX) : b.events);
@@ -213,9 +216,9 @@
         (e.msg ? '<div class="muted">' + esc(e.msg) + "</div>" : "");
     });
     var byState = {};
-    Object.keys(S.tasks).forEach(function (h) { var st = S.tasks[h].state; byState[st] = (byState[st] || 0) + 1; });
+    Object.keys(S.byTask).forEach(function (t) { var st = S.byTask[t].state; byState[st] = (byState[st] || 0) + 1; });
     var states = Object.keys(byState).sort();
-    if (states.length) html += "<div>host tasks: " + states.map(function (k) { return esc(k) + " " + byState[k]; }).join(", ") + "</div>";
+    if (states.length) html += '<div id="driver-tasks">tasks: ' + states.map(function (k) { return esc(k) + " " + byState[k]; }).join(", ") + "</div>";
     driverWriters.forEach(function (w) {
       html += '<div class="muted">driver pid ' + esc(w.pid) + " on " + esc(w.controller) + (w.running ? " running" : " ended") + "</div>";
     });
