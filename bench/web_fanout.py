@@ -22,6 +22,11 @@ Redis was given), the delivered rate of the slowest client (candidate), their
 ratio, the lag distribution over all clients (p50, p90, p99, max) and the CPU
 seconds of the server and Redis.
 
+With ``--browser /usr/bin/chromium`` (Python playwright) the run page is open in a
+headless chromium during the replay too, and the bench reports how fluid it stayed:
+the gaps between animation frames (p50, p99, max), the long tasks (> 50 ms) of the
+page's main thread, and whether the page's final counts equal the run summary.
+
 Target: >= 2,000 events/s delivered to every one of 20 clients, p99 lag <= 1 s.
 """
 
@@ -38,6 +43,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -272,6 +278,59 @@ class Client:
         self.got_first.set()
 
 
+# --- the page in a browser (optional) -------------------------------------------------
+
+FRAME_PROBE = """
+window.__gaps = []; window.__long = [];
+(function () {
+  var last = performance.now();
+  function tick(t) { window.__gaps.push(t - last); last = t; requestAnimationFrame(tick); }
+  requestAnimationFrame(tick);
+  try {
+    new PerformanceObserver(function (l) { l.getEntries().forEach(function (e) { window.__long.push(e.duration); }); })
+      .observe({entryTypes: ["longtask"]});
+  } catch (e) {}
+})();
+"""
+
+
+class BrowserWatch(threading.Thread):
+    """The run page in headless chromium (playwright) while the run is replayed."""
+
+    def __init__(self, chromium, url, done):
+        super().__init__(daemon=True)
+        self.chromium, self.url, self.done = chromium, url, done
+        self.ready = threading.Event()
+        self.result = None
+        self.error = None
+
+    def run(self):
+        try:
+            from playwright.sync_api import sync_playwright  # pylint: disable=import-outside-toplevel
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=self.chromium, args=[
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--no-first-run"])
+                page = browser.new_page(viewport={"width": 1280, "height": 1000})
+                page.add_init_script(FRAME_PROBE)
+                page.goto(self.url)
+                page.wait_for_selector("body[data-ready]")
+                self.ready.set()
+                self.done.wait()
+                page.wait_for_function("document.getElementById('state').textContent === 'finished'",
+                                       timeout=120000)
+                page.wait_for_timeout(500)
+                self.result = page.evaluate("""() => ({gaps: window.__gaps, long: window.__long,
+                    counts: ["ok", "changed", "failed", "unreachable", "skipped", "running", "pending"].map(
+                        k => [k, Number(document.getElementById("count-" + k).textContent)]),
+                    hosts: cratonProgress.state.hosts.size, events: cratonProgress.state.events})""")
+                browser.close()
+        except Exception as e:  # pylint: disable=broad-except
+            self.error = e
+        finally:
+            self.ready.set()
+
+
 # --- main ---------------------------------------------------------------------------
 
 def start_server(tmp, redis_url):
@@ -307,10 +366,18 @@ async def bench(args, port, token, redis_client, redis_pid, server_pid):
     for c in clients:  # the announcement batch was written before the clients came: not a lag
         c.lags.clear()
         c.count = 0
+    watch = None
+    replay_done = threading.Event()
+    if args.browser:
+        watch = BrowserWatch(args.browser, "http://127.0.0.1:%d/progress/runs/%s?token=%s" % (port, run_id, token),
+                             replay_done)
+        watch.start()
+        await asyncio.get_running_loop().run_in_executor(None, watch.ready.wait)
     cpu0 = cpu_seconds(server_pid), cpu_seconds(redis_pid) if redis_pid else float("nan")
     loop = asyncio.get_running_loop()
     t0 = time.time()
     written, seconds = await loop.run_in_executor(None, replay, run, args.rate)
+    replay_done.set()
     try:
         await asyncio.wait_for(asyncio.gather(*tasks), 120)
     except asyncio.TimeoutError:
@@ -334,6 +401,20 @@ async def bench(args, port, token, redis_client, redis_pid, server_pid):
           % (percentile(lags, 50), percentile(lags, 90), percentile(lags, 99), max(lags or [0]), len(lags)))
     print("cpu:       craton serve %.1f s, redis-server %.1f s over %.1f s"
           % (cpu1[0] - cpu0[0], cpu1[1] - cpu0[1], time.time() - t0))
+    if watch is not None:
+        await loop.run_in_executor(None, watch.join, 180)
+        if watch.result is None:
+            print("browser:   no result (%s)" % (watch.error,))
+        else:
+            r = watch.result
+            gaps = r["gaps"][1:]
+            summary = ev.read_summary(redis_client, run.keys)
+            same = all(summary.get("hosts_" + k, 0) == v for k, v in r["counts"])
+            print("browser:   %d hosts, %d live events; frame gaps p50 %.0f ms  p99 %.0f ms  max %.0f ms (%d frames); "
+                  "long tasks %d (%.0f ms in all, longest %.0f ms); final counts %s the summary"
+                  % (r["hosts"], r["events"], percentile(gaps, 50), percentile(gaps, 99), max(gaps or [0]),
+                     len(gaps), len(r["long"]), sum(r["long"]), max(r["long"] or [0]),
+                     "equal" if same else "DIFFER FROM"))
     ok = min(rates or [0]) >= 2000 and percentile(lags, 99) <= 1.0
     print("target:    >= 2000 events/s to every client, p99 lag <= 1 s: %s" % ("met" if ok else "NOT met"))
     redis_client.delete(*run.keys.run_keys())
@@ -348,6 +429,8 @@ def main():
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--rate", type=int, default=2500, help="events/s to replay (0: as fast as possible)")
     parser.add_argument("--redis-url", help="an existing Redis (default: a redis-server started here)")
+    parser.add_argument("--browser", metavar="CHROMIUM",
+                        help="also watch the run page in this chromium (e.g. /usr/bin/chromium) and report its frames")
     args = parser.parse_args()
     import redis  # pylint: disable=import-outside-toplevel
     tmp = tempfile.mkdtemp(prefix="craton-fanout-")
