@@ -61,8 +61,8 @@ produced, with a CratonError naming the problem.
 from __future__ import annotations
 
 import gzip
-import io
 import json
+import math
 import re
 import stat
 import tarfile
@@ -178,9 +178,9 @@ def _key(text):
 
 
 def _float(value):
-    if value != value:
+    if math.isnan(value):
         return ".nan"
-    if value in (float("inf"), float("-inf")):
+    if math.isinf(value):
         return ".inf" if value > 0 else "-.inf"
     text = repr(value).lower()
     if "." not in text and "e" in text:
@@ -226,7 +226,6 @@ def _dump_vars(variables):
         return "".join(lines).encode("utf-8")
     except _Fallback:
         return _dump_with_pyyaml(variables)
-
 
 
 def _unsafe(value):
