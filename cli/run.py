@@ -7,14 +7,16 @@ The logic lives in the ``driver`` package (imported, with TaskFlow, only when th
 subcommand runs); docs/driver.md is the user documentation.
 
 Exit codes: 0 every host ok; 1 bad input or Redis / a database unreachable at the
-start (nothing recorded); 2 the run finished and some hosts failed or were
-unreachable; 3 ``--max-fail-percentage`` crossed (the run stopped, resumable);
-4 the driver itself failed (resumable); 130 interrupted (resumable).
+start (nothing recorded); 2 usage error (argparse); 3 the run finished and some hosts
+failed or were unreachable; 4 ``--max-fail-percentage`` crossed (the run stopped,
+resumable); 5 the driver itself failed (resumable); 130 interrupted (resumable).
 """
 
 from __future__ import annotations
 
 import argparse
+
+from ansible_collections.craton.fleet.plugins.module_utils.errors import CratonError
 
 
 def _cmd_run(args):
@@ -27,7 +29,7 @@ def _cmd_run(args):
     if args.reachable is not None:
         args.filters["reachable"] = args.reachable
     if not args.resume and not args.playbook:
-        raise SystemExit("craton run: error: give a PLAYBOOK, or --resume RUN_ID")
+        raise CratonError("craton run needs a PLAYBOOK (or --resume RUN_ID)")
     return runner.run(args)
 
 
@@ -48,8 +50,9 @@ def register(subparsers, common):
                     "host (or batch) driven by TaskFlow: N at a time, unreachable hosts retried, the state "
                     "persisted so that a killed run can be resumed, and every event in the run's Redis stream.",
         epilog="Exit codes: 0 all hosts ok; 1 bad input, Redis or a database unreachable at the start (nothing "
-               "recorded); 2 some hosts failed or were unreachable; 3 --max-fail-percentage crossed (stopped, "
-               "resumable); 4 the driver failed (resumable); 130 interrupted (resumable). See docs/driver.md.")
+               "recorded); 2 usage error; 3 some hosts failed or were unreachable; 4 --max-fail-percentage crossed "
+               "(stopped, resumable); 5 the driver failed (resumable); 130 interrupted (resumable). "
+               "See docs/driver.md.")
     parser.add_argument("playbook", nargs="?", metavar="PLAYBOOK", help="the playbook to run")
     sel = parser.add_argument_group("hosts (as in a craton.yml)")
     sel.add_argument("-i", "--inventory", metavar="CRATON_YML",

@@ -38,6 +38,14 @@ CALLBACKS = ("craton.fleet.redis", "craton.fleet.recap_file")
 CONTEXT = {}
 
 
+class NotStarted(Exception):
+    """The run is stopping (``--max-fail-percentage`` crossed): this batch was not started.
+
+    TaskFlow's parallel engine hands every ready task to its thread pool at once, so
+    suspending the engine does not stop the queued ones; they end here instead, and
+    their retry controller runs them when the run is resumed (not counted as an attempt)."""
+
+
 class HostsUnreachable(Exception):
     """Some hosts of a batch were unreachable and may be retried; ``args[0]`` holds the results so far."""
 
@@ -151,6 +159,9 @@ class PlaybookBatch(task.Task):
         self.attempts = attempts
 
     def execute(self, attempt):  # pylint: disable=arguments-differ
+        stop = (CONTEXT.get(self.spec["run_id"]) or {}).get("stop")
+        if stop is not None and stop.is_set():
+            raise NotStarted("not started: the run is stopping")
         number = attempt["number"]
         previous = attempt.get("previous") or {}
         todo = [h for h in self.hosts if h not in previous or previous[h]["status"] == "unreachable"]
@@ -169,6 +180,11 @@ class PlaybookBatch(task.Task):
         unreachable = [h for h in todo if results[h]["status"] == "unreachable"]
         if unreachable and number < self.attempts:
             raise HostsUnreachable(results, unreachable)
+        final = (CONTEXT.get(self.spec["run_id"]) or {}).get("final")
+        if final is not None:
+            # Here, in the worker thread, before the thread pool starts another batch:
+            # the runner decides at once whether --max-fail-percentage is crossed.
+            final(results)
         return {"hosts": results, "rc": rc, "attempt": number, "log": log,
                 "seconds": round(time.time() - started, 3)}
 
@@ -193,12 +209,19 @@ class RetryUnreachable(retry.Retry):
                     previous.update(failure.exception_args[0])
         return previous
 
+    @staticmethod
+    def _attempts_made(history):
+        return sum(1 for _result, failures in history
+                   if failures and all(f.check(HostsUnreachable) for f in failures.values()))
+
     def on_failure(self, history, *args, **kwargs):
         last = history[-1][1] if len(history) else {}
+        if last and all(f.check(NotStarted) for f in last.values()):
+            return retry.RETRY  # run it when the run is resumed
         retryable = all(f.check(HostsUnreachable) for f in last.values()) if last else False
-        if retryable and len(history) < self.attempts:
+        if retryable and self._attempts_made(history) < self.attempts:
             return retry.RETRY
         return retry.REVERT
 
     def execute(self, history, *args, **kwargs):
-        return {"number": len(history) + 1, "previous": self._previous(history)}
+        return {"number": self._attempts_made(history) + 1, "previous": self._previous(history)}

@@ -84,12 +84,11 @@ def _short(text, size=ev.DEFAULT_MESSAGE_SIZE):
 class Reporter:
     """Registered on an engine's notifiers; turns notifications into events and terminal output."""
 
-    def __init__(self, sender, spec, tally, terminal, on_result=None):
+    def __init__(self, sender, spec, tally, terminal):
         self.sender = sender
         self.spec = spec
         self.tally = tally
         self.terminal = terminal
-        self.on_result = on_result
         self.hosts_of = dict(zip(spec["names"], spec["batches"]))
         self.attempts = {}
 
@@ -141,7 +140,7 @@ class Reporter:
         if state == "FAILURE" and result is not None:
             msg = _short(getattr(result, "exception_str", None) or str(result))
         self.sender.emit("task_state", host=host, task=name, state=state, attempt=attempt, msg=msg)
-        if state == "FAILURE" and result is not None and not _retryable(result):
+        if state == "FAILURE" and result is not None and not _retryable(result) and not _not_started(result):
             self.terminal.driver_error(name, getattr(result, "exception_str", str(result)))
         if state == "SUCCESS" and isinstance(result, dict):
             self.task_done(name, result)
@@ -181,8 +180,11 @@ class Reporter:
                 self.sender.set_host(host, state)
             if not replay:
                 self.terminal.host_done(host, res)
-        if self.on_result is not None and new:
-            self.on_result()
+
+
+def _not_started(failure):
+    from ansible_collections.craton.fleet.driver.playbook_task import NotStarted  # pylint: disable=import-outside-toplevel
+    return failure is not None and hasattr(failure, "check") and bool(failure.check(NotStarted))
 
 
 def _retryable(failure):

@@ -34,9 +34,10 @@ from ansible_collections.craton.fleet.plugins.module_utils.redis_connection impo
 
 EXIT_OK = 0
 EXIT_USER_ERROR = 1          # bad input, or Redis / a database unreachable at the start (craton: error: ...)
-EXIT_HOSTS_FAILED = 2        # the run finished; some hosts failed or were unreachable
-EXIT_MAX_FAIL = 3            # --max-fail-percentage crossed: the run stopped (resumable)
-EXIT_DRIVER_ERROR = 4        # the driver itself failed (e.g. ansible-playbook could not be started)
+EXIT_USAGE = 2               # argparse: unknown option, bad number
+EXIT_HOSTS_FAILED = 3        # the run finished; some hosts failed or were unreachable
+EXIT_MAX_FAIL = 4            # --max-fail-percentage crossed: the run stopped (resumable)
+EXIT_DRIVER_ERROR = 5        # the driver itself failed (e.g. ansible-playbook could not be started); resumable
 EXIT_INTERRUPTED = 130       # Ctrl-C: stopped (resumable)
 
 
@@ -134,6 +135,9 @@ class Run:  # pylint: disable=too-many-instance-attributes
         self.stream = sys.stdout
         self.suspended_for_max_fail = False
         self.engine = None
+        self.stop = threading.Event()
+        self.failed = set()
+        self.failed_lock = threading.Lock()
 
     def child_env(self, redis_url, fleet_url):
         env = {"CRATON_REDIS_URL": redis_url, "ANSIBLE_RETRY_FILES_ENABLED": "False"}
@@ -205,7 +209,8 @@ class Run:  # pylint: disable=too-many-instance-attributes
             spec, keys, client, connect, redis_url, fleet_url, store = self.prepare_new()
             book = detail = None
         run_id = spec["run_id"]
-        playbook_task.CONTEXT[run_id] = {"env": self.child_env(redis_url, fleet_url)}
+        playbook_task.CONTEXT[run_id] = {"env": self.child_env(redis_url, fleet_url), "stop": self.stop,
+                                         "final": lambda results: self.final_results(spec, results)}
         work_dir = run_spec.workspace(spec)["work_dir"]
 
         if resume:
@@ -230,7 +235,7 @@ class Run:  # pylint: disable=too-many-instance-attributes
                              run_info={"playbook": spec["playbook"], "user": _user(),
                                        "controller": socket.gethostname()},
                              describe="Redis at %s" % safe_redis_url(redis_url))
-        reporter = Reporter(sender, spec, tally, terminal, on_result=lambda: self.check_max_fail(spec, tally))
+        reporter = Reporter(sender, spec, tally, terminal)
         flow = run_flow.make_flow(spec)
         options = {"engine": "parallel", "executor": "threaded", "max_workers": spec["parallel"]}
         if resume:
@@ -253,6 +258,8 @@ class Run:  # pylint: disable=too-many-instance-attributes
             for atom in detail:
                 if atom.state == "SUCCESS" and atom.name in reporter.hosts_of and isinstance(atom.results, dict):
                     reporter.task_done(atom.name, atom.results, replay=True)
+                    self.failed.update(h for h, r in (atom.results.get("hosts") or {}).items()
+                                       if r["status"] in ("failed", "unreachable"))
             terminal.message("resuming run %s: %d of %d hosts already done" % (run_id, tally.done, tally.total))
         else:
             terminal.message("run %s: %s on %d hosts (%d task%s, %d at a time)%s" % (
@@ -292,13 +299,18 @@ class Run:  # pylint: disable=too-many-instance-attributes
         store.close()
         return code
 
-    def check_max_fail(self, spec, tally):
+    def final_results(self, spec, results):
+        """Called by each batch with its final host results: stops the run once more than
+        ``--max-fail-percentage`` of all hosts failed or were unreachable."""
         pct = spec.get("max_fail_percentage")
-        if pct is None or self.suspended_for_max_fail or self.engine is None:
-            return
-        failed = len(tally.failed_hosts())
-        if failed * 100.0 / max(tally.total, 1) > pct:
+        with self.failed_lock:
+            self.failed.update(h for h, r in results.items() if r["status"] in ("failed", "unreachable"))
+            crossed = pct is not None and len(self.failed) * 100.0 / max(len(spec["hosts"]), 1) > pct
+            if not crossed or self.suspended_for_max_fail:
+                return
             self.suspended_for_max_fail = True
+        self.stop.set()  # batches queued in the engine's thread pool end without starting
+        if self.engine is not None:
             self.engine.suspend()
 
     def _notices(self, sender):

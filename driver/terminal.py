@@ -100,9 +100,13 @@ class Terminal:
         self.message("error     %s: %s" % (name, text))
 
     def close(self):
+        """Leave the final state of the bar on its own line."""
+        if not self.tty:
+            return
+        self._bar(force=True)
         with self.lock:
             if self.bar_shown:
-                self.stream.write("\r\033[K")
+                self.stream.write("\n")
                 self.stream.flush()
                 self.bar_shown = False
 
