@@ -26,7 +26,7 @@ from ansible_collections.craton.fleet.driver.state import StateStore, resolve_st
 from ansible_collections.craton.fleet.driver.terminal import Terminal, summary_lines
 from ansible_collections.craton.fleet.plugins.module_utils import db
 from ansible_collections.craton.fleet.plugins.module_utils import events as ev
-from ansible_collections.craton.fleet.plugins.module_utils.errors import CratonError
+from ansible_collections.craton.fleet.plugins.module_utils.errors import CratonError, NotFound
 from ansible_collections.craton.fleet.plugins.module_utils.event_sender import EventSender
 from ansible_collections.craton.fleet.plugins.module_utils.inventory_query import load_inventory
 from ansible_collections.craton.fleet.plugins.module_utils.redis_connection import (
@@ -182,7 +182,11 @@ class Run:  # pylint: disable=too-many-instance-attributes
         keys = ev.RunKeys(prefix, run_id)
         redis_url, client, connect = connect_redis(o.redis_url)
         fleet_url = o.database_url
-        store = StateStore(resolve_state_url(o.state_url, fleet_url)).open()
+        store = StateStore(resolve_state_url(o.state_url, fleet_url))
+        try:
+            store.open(create=False)
+        except NotFound:
+            raise NotFound("unknown run id %r: no run state database at %s" % (run_id, store.safe)) from None
         book, detail = store.load_run(run_id)
         spec = detail.meta["factory"]["kwargs"]["spec"]
         if not os.path.isfile(spec["playbook"]):

@@ -83,12 +83,20 @@ class StateStore:
         self.safe = db.safe_url(self.parsed)
         self.backend = None
 
-    def open(self):
-        """Connect, create or migrate TaskFlow's tables; raises CratonError when it cannot."""
+    def open(self, create=True):
+        """Connect, create or migrate TaskFlow's tables; raises CratonError when it cannot.
+
+        ``create=False`` (resuming): a SQLite file that does not exist is not created,
+        the run is simply unknown (NotFound)."""
+        import logging  # pylint: disable=import-outside-toplevel
         import sqlalchemy as sa  # pylint: disable=import-outside-toplevel
         from taskflow.persistence.backends import impl_sqlalchemy  # pylint: disable=import-outside-toplevel
 
+        # Its connection check logs a warning before raising: the error below says it once.
+        logging.getLogger("taskflow.persistence.backends.impl_sqlalchemy").setLevel(logging.ERROR)
         sqlite = self.parsed.get_backend_name() == "sqlite"
+        if sqlite and not create and not os.path.exists(self.parsed.database or ""):
+            raise NotFound("unknown run id: the run state database %s does not exist" % self.safe)
         conf = {"connection": self.url}
         url = self.parsed
         if sqlite:
