@@ -22,10 +22,13 @@ def _cmd_serve(args):
         raise CratonError("--max-body-size must be at least 1024 bytes, not %d" % args.max_body_size)
     if not 0 <= args.port < 65536:
         raise CratonError("invalid --port %d: use 0 to 65535" % args.port)
+    if args.token_cache_seconds < 0:
+        raise CratonError("--token-cache-seconds must be 0 or more")
     if args.workers < 1:
         raise CratonError("--workers must be at least 1")
     settings = Settings(database_url=db.resolve_url(args.database_url), redis_url=args.redis_url,
-                        host=args.host, port=args.port, max_body_bytes=args.max_body_size)
+                        host=args.host, port=args.port, max_body_bytes=args.max_body_size,
+                        token_cache_seconds=args.token_cache_seconds)
     db.connect(settings.database_url)  # a missing or outdated schema is an error now, not at the first request
     log_level = "debug" if getattr(args, "debug", False) else args.log_level
     if args.workers == 1:
@@ -51,6 +54,9 @@ def register(subparsers, common):
                         help="Redis of the live progress page (default: $CRATON_REDIS_URL)")
     parser.add_argument("--max-body-size", type=int, default=1024 * 1024, metavar="BYTES",
                         help="largest accepted request body; larger ones get 413 (default: 1048576)")
+    parser.add_argument("--token-cache-seconds", type=float, default=5.0, metavar="SECONDS",
+                        help="how long a valid token is trusted without asking the database; a revoked token "
+                             "stops working within this time (default: 5; 0 checks every request)")
     parser.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
     parser.add_argument("--log-level", default="warning", choices=("critical", "error", "warning", "info", "debug"),
                         help="uvicorn's log level (default: warning)")

@@ -34,7 +34,7 @@ def create_app(settings=None, authenticator=None):
                               "secrets (write-only), vars references and inventory bundles. See docs/api.md.",
                   openapi_url=OPENAPI_PATH, docs_url="/v1/docs", redoc_url=None)
     app.state.settings = settings
-    app.state.authenticator = authenticator or TokenAuthenticator(settings.database_url)
+    app.state.authenticator = authenticator or TokenAuthenticator(settings.database_url, settings.token_cache_seconds)
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
 

@@ -23,22 +23,25 @@ class Settings:
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    token_cache_seconds: float = 5.0
 
     @classmethod
     def from_env(cls, environ=None):
-        """Settings from CRATON_DATABASE_URL, CRATON_REDIS_URL, CRATON_API_HOST, CRATON_API_PORT and
-        CRATON_API_MAX_BODY_BYTES (what ``craton serve --workers N`` hands to each worker)."""
+        """Settings from CRATON_DATABASE_URL, CRATON_REDIS_URL, CRATON_API_HOST, CRATON_API_PORT,
+        CRATON_API_MAX_BODY_BYTES and CRATON_API_TOKEN_CACHE_SECONDS (what ``craton serve --workers N`` hands to each worker)."""
         env = os.environ if environ is None else environ
         return cls(database_url=env.get("CRATON_DATABASE_URL") or None,
                    redis_url=env.get("CRATON_REDIS_URL") or None,
                    host=env.get("CRATON_API_HOST") or DEFAULT_HOST,
                    port=int(env.get("CRATON_API_PORT") or DEFAULT_PORT),
-                   max_body_bytes=int(env.get("CRATON_API_MAX_BODY_BYTES") or DEFAULT_MAX_BODY_BYTES))
+                   max_body_bytes=int(env.get("CRATON_API_MAX_BODY_BYTES") or DEFAULT_MAX_BODY_BYTES),
+                   token_cache_seconds=float(env.get("CRATON_API_TOKEN_CACHE_SECONDS") or 5.0))
 
     def to_env(self):
         """The environment variables that :meth:`from_env` reads back into these settings."""
         env = {"CRATON_API_HOST": self.host, "CRATON_API_PORT": str(self.port),
-               "CRATON_API_MAX_BODY_BYTES": str(self.max_body_bytes)}
+               "CRATON_API_MAX_BODY_BYTES": str(self.max_body_bytes),
+               "CRATON_API_TOKEN_CACHE_SECONDS": str(self.token_cache_seconds)}
         if self.database_url:
             env["CRATON_DATABASE_URL"] = self.database_url
         if self.redis_url:

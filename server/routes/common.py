@@ -53,7 +53,7 @@ class Variables(BaseModel):
     untrusted: list[str]
 
 
-def page_params(limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT,
+async def page_params(limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT,
                                    description="items per page (1 to %d)" % MAX_LIMIT),
                 marker: int | None = Query(None, ge=0, le=2 ** 53,
                                            description="the id of the last item of the previous page")):
@@ -64,7 +64,9 @@ def page_params(limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT,
 def page(ctx, stmt, id_column, limit_marker, row_to_item):
     """Run ``stmt`` (already filtered and scoped) one page at a time, ordered by id.
 
-    Returns a JSONResponse (serialised directly: lists are the hot path)."""
+    Returns a JSONResponse (serialised directly: lists are the hot path). The list
+    routes are ``async`` and call this on the event loop: one indexed query of at
+    most 1001 rows costs less than the hop to a worker thread."""
     limit, marker = limit_marker
     if marker is not None:
         stmt = stmt.where(id_column > marker)
@@ -83,10 +85,19 @@ def page(ctx, stmt, id_column, limit_marker, row_to_item):
 
 
 def iso(value):
-    """A datetime of the database (UTC, naive) as RFC 3339 text (None stays None)."""
+    """A datetime of the database (UTC, naive; or its text from :func:`raw_time`) as RFC 3339
+    text (None stays None)."""
     if value is None:
         return None
+    if isinstance(value, str):  # SQLite's own text: "2026-11-26 23:43:11"
+        return value.replace(" ", "T", 1) + "Z"
     return value.isoformat() + "Z" if value.tzinfo is None else value.isoformat()
+
+
+def raw_time(column):
+    """Select a DateTime column without SQLAlchemy's parsing (SQLite hands back its text;
+    PyMySQL a datetime): half the cost of a list page is parsing and printing times."""
+    return sa.type_coerce(column, sa.String()).label(column.key)
 
 
 def scoped(ctx, tenant_column):

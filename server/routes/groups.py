@@ -20,12 +20,12 @@ from ansible_collections.craton.fleet.plugins.module_utils.group_resource import
 from ansible_collections.craton.fleet.plugins.module_utils.models import Group, GroupChild, GroupHost, Host
 from ansible_collections.craton.fleet.server.auth import Context, require
 from ansible_collections.craton.fleet.server.routes.common import (
-    READ_ERRORS, WRITE_ERRORS, Page, Strict, apply, id_of, iso, located, names_of, one, page, page_params,
+    raw_time, READ_ERRORS, WRITE_ERRORS, Page, Strict, apply, id_of, iso, located, names_of, one, page, page_params,
     read, scoped, tenant_name, visible_tenant_id)
 from ansible_collections.craton.fleet.server.routes.names import Description, Id, MAX_ID, Name, PathId, VariablesBody
 
 router = APIRouter(prefix="/v1/groups", tags=["groups"])
-COLUMNS = (Group.id, Group.tenant_id, Group.name, Group.description, Group.created_at, Group.updated_at)
+COLUMNS = (Group.id, Group.tenant_id, Group.name, Group.description, raw_time(Group.created_at), raw_time(Group.updated_at))
 
 
 class GroupOut(Strict):
@@ -91,7 +91,7 @@ def _apply_group(ctx, group_id, **params):
 
 
 @router.get("", response_model=Page[GroupOut], responses=READ_ERRORS, summary="List groups")
-def list_groups(ctx: Context = Depends(require("reader")), pages=Depends(page_params),
+async def list_groups(ctx: Context = Depends(require("reader")), pages=Depends(page_params),
                 tenant_id: int | None = Query(None, ge=0, le=MAX_ID, description="only groups of this tenant"),
                 name: str | None = Query(None, max_length=255, description="only the group of this name")):
     stmt = sa.select(*COLUMNS).where(*scoped(ctx, Group.tenant_id))
@@ -160,7 +160,7 @@ def _change_member(ctx, group_id, model, member_id, what, option, mode):
 
 @router.get("/{group_id}/children", response_model=list[Member], responses=READ_ERRORS,
             summary="List the child groups of a group")
-def list_children(group_id: PathId, ctx: Context = Depends(require("reader"))):
+async def list_children(group_id: PathId, ctx: Context = Depends(require("reader"))):
     return _members(ctx, group_id, Group, GroupChild, GroupChild.parent_id, GroupChild.child_id)
 
 
@@ -178,7 +178,7 @@ def remove_child(group_id: PathId, child_id: PathId, ctx: Context = Depends(requ
 
 @router.get("/{group_id}/hosts", response_model=list[Member], responses=READ_ERRORS,
             summary="List the member hosts of a group")
-def list_members(group_id: PathId, ctx: Context = Depends(require("reader"))):
+async def list_members(group_id: PathId, ctx: Context = Depends(require("reader"))):
     return _members(ctx, group_id, Host, GroupHost, GroupHost.group_id, GroupHost.host_id)
 
 

@@ -21,14 +21,14 @@ from ansible_collections.craton.fleet.plugins.module_utils.host_resource import 
 from ansible_collections.craton.fleet.plugins.module_utils.models import Group, GroupHost, Host, Region
 from ansible_collections.craton.fleet.server.auth import Context, require
 from ansible_collections.craton.fleet.server.routes.common import (
-    READ_ERRORS, WRITE_ERRORS, Page, Strict, apply, id_of, iso, located, names_of, one, page, page_params,
+    raw_time, READ_ERRORS, WRITE_ERRORS, Page, Strict, apply, id_of, iso, located, names_of, one, page, page_params,
     read, scoped, tenant_name, visible_tenant_id)
 from ansible_collections.craton.fleet.server.routes.names import Id, MAX_ID, Name, PathId, VariablesBody
 
 router = APIRouter(prefix="/v1/hosts", tags=["hosts"])
 COLUMNS = (Host.id, Host.tenant_id, Host.region_id, Host.name, Host.ip_address, Host.port, Host.user,
-           Host.connection, Host.active, Host.last_seen_at, Host.last_status, Host.last_error, Host.created_at,
-           Host.updated_at)
+           Host.connection, Host.active, raw_time(Host.last_seen_at), Host.last_status, Host.last_error, raw_time(Host.created_at),
+           raw_time(Host.updated_at))
 
 
 class HostOut(Strict):
@@ -99,7 +99,7 @@ def region_name(session, region_id, tenant_id):
 
 
 @router.get("", response_model=Page[HostOut], responses=READ_ERRORS, summary="List hosts")
-def list_hosts(ctx: Context = Depends(require("reader")), pages=Depends(page_params),
+async def list_hosts(ctx: Context = Depends(require("reader")), pages=Depends(page_params),
                tenant_id: int | None = Query(None, ge=0, le=MAX_ID, description="only hosts of this tenant"),
                region_id: int | None = Query(None, ge=0, le=MAX_ID, description="only hosts of this region"),
                group_id: int | None = Query(None, ge=0, le=MAX_ID, description="only direct members of this group"),

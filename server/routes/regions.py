@@ -20,12 +20,12 @@ from ansible_collections.craton.fleet.plugins.module_utils.models import Region
 from ansible_collections.craton.fleet.plugins.module_utils.resources import RegionResource
 from ansible_collections.craton.fleet.server.auth import Context, require
 from ansible_collections.craton.fleet.server.routes.common import (
-    READ_ERRORS, WRITE_ERRORS, Page, Strict, apply, id_of, iso, page, page_params, read, scoped, tenant_name,
+    raw_time, READ_ERRORS, WRITE_ERRORS, Page, Strict, apply, id_of, iso, page, page_params, read, scoped, tenant_name,
     visible_tenant_id)
 from ansible_collections.craton.fleet.server.routes.names import Description, Id, MAX_ID, Name, PathId, VariablesBody
 
 router = APIRouter(prefix="/v1/regions", tags=["regions"])
-COLUMNS = (Region.id, Region.tenant_id, Region.name, Region.description, Region.created_at, Region.updated_at)
+COLUMNS = (Region.id, Region.tenant_id, Region.name, Region.description, raw_time(Region.created_at), raw_time(Region.updated_at))
 
 
 class RegionOut(Strict):
@@ -73,7 +73,7 @@ def get_region(ctx, tenant_id, region_id):
 
 
 @router.get("", response_model=Page[RegionOut], responses=READ_ERRORS, summary="List regions")
-def list_regions(ctx: Context = Depends(require("reader")), pages=Depends(page_params),
+async def list_regions(ctx: Context = Depends(require("reader")), pages=Depends(page_params),
                  tenant_id: int | None = Query(None, ge=0, le=MAX_ID, description="only regions of this tenant"),
                  name: str | None = Query(None, max_length=255, description="only regions of this name")):
     stmt = sa.select(*COLUMNS).where(*scoped(ctx, Region.tenant_id))
@@ -95,7 +95,7 @@ def create_region(body: RegionCreate, ctx: Context = Depends(require("editor")))
 
 @router.get("/{tenant_id}", response_model=Page[RegionOut], responses=READ_ERRORS,
             summary="List the regions of a tenant")
-def regions_of_tenant(tenant_id: PathId, ctx: Context = Depends(require("reader")), pages=Depends(page_params)):
+async def regions_of_tenant(tenant_id: PathId, ctx: Context = Depends(require("reader")), pages=Depends(page_params)):
     read(ctx, lambda s: tenant_name(s, ctx, tenant_id))
     return page(ctx, sa.select(*COLUMNS).where(Region.tenant_id == tenant_id), Region.id, pages, item)
 

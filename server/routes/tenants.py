@@ -20,11 +20,11 @@ from ansible_collections.craton.fleet.plugins.module_utils.resources import Tena
 from ansible_collections.craton.fleet.server.auth import Context, require
 from ansible_collections.craton.fleet.server.errors import ApiError
 from ansible_collections.craton.fleet.server.routes.common import (
-    READ_ERRORS, WRITE_ERRORS, Page, Strict, apply, iso, page, page_params, read, scoped)
+    raw_time, READ_ERRORS, WRITE_ERRORS, Page, Strict, apply, iso, page, page_params, read, scoped)
 from ansible_collections.craton.fleet.server.routes.names import Description, Name, PathId, VariablesBody
 
 router = APIRouter(prefix="/v1/tenants", tags=["tenants"])
-COLUMNS = (Tenant.id, Tenant.name, Tenant.description, Tenant.created_at, Tenant.updated_at)
+COLUMNS = (Tenant.id, Tenant.name, Tenant.description, raw_time(Tenant.created_at), raw_time(Tenant.updated_at))
 
 
 class TenantOut(Strict):
@@ -70,7 +70,7 @@ def get_tenant(ctx, tenant_id):
 
 
 @router.get("", response_model=Page[TenantOut], responses=READ_ERRORS, summary="List tenants")
-def list_tenants(ctx: Context = Depends(require("reader")), pages=Depends(page_params),
+async def list_tenants(ctx: Context = Depends(require("reader")), pages=Depends(page_params),
                  name: str | None = Query(None, max_length=255, description="only the tenant of this name")):
     stmt = sa.select(*COLUMNS).where(*scoped(ctx, Tenant.id))
     if name is not None:

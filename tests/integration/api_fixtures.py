@@ -65,7 +65,7 @@ class ApiServer:
         with open(self.log, "w") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "ansible_collections.craton.fleet.cli", "serve", "--port", str(self.port),
-                 "--database-url", self.database_url, *extra], stdout=log, stderr=subprocess.STDOUT, env=self.env)
+                 "--database-url", self.database_url, "--token-cache-seconds", "1", *extra], stdout=log, stderr=subprocess.STDOUT, env=self.env)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
