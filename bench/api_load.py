@@ -135,6 +135,23 @@ def load(port, token, clients, total, make_path):
     return asyncio.run(_load(port, token, clients, total, make_path))
 
 
+def tree_cpu(pid):
+    """CPU seconds (user + system) of process ``pid`` and its children (uvicorn workers)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
 def percentile(values, p):
     """The p-th percentile (nearest rank)."""
     ordered = sorted(values)
@@ -221,8 +238,12 @@ def main(argv=None):
         print("(1) GET /v1/hosts?limit=100")
         one = load(port, token, 1, 200, list_path)
         report("1 client", one[0], one[1])
+        cpu = tree_cpu(server.pid)
         lat, wall, sizes = load(port, token, args.clients, args.list_requests, list_path)
+        cpu = tree_cpu(server.pid) - cpu
         _p50, list_p99, _rate = report("%d clients" % args.clients, lat, wall)
+        print("  server CPU %.2f ms per request; load average %.1f (other processes share the cores)"
+              % (cpu * 1000 / len(lat), os.getloadavg()[0]))
         assert min(sizes) > 1000, "short list answers"
 
         region_path = "/v1/inventory/1.tgz"
