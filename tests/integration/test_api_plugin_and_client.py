@@ -173,3 +173,23 @@ def test_client_covers_the_api(api_server, fleet, tmp_path):  # noqa: F811
     with pytest.raises(ClientError) as error:
         reader.hosts.create(name="nope")
     assert error.value.status == 403
+
+
+def test_craton_api_command_uses_the_client(api_server, fleet, tmp_path):  # noqa: F811
+    token = fleet["tokens"]["reader"]
+    env_args = ("--api-url", api_server.url, "--api-token", token)
+    listed = api_server.craton("api", *env_args, "list", "hosts", "--filter", "limit=1").stdout.splitlines()
+    import json
+    assert sorted(json.loads(line)["name"] for line in listed) == ["db1", "lone", "web1", "web2"]
+    region = json.loads(api_server.craton("api", *env_args, "list", "regions", "--filter", "name=eu").stdout)
+    out = api_server.craton("api", *env_args, "download", region["id"], "-o", tmp_path / "eu.zip", "--format", "zip",
+                            "--no-secrets").stdout
+    assert out.startswith("wrote %s" % (tmp_path / "eu.zip"))
+    proc = api_server.craton("api", *env_args, "download", region["id"], "-o", tmp_path / "x.tgz", check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == ("craton: error: HTTP 403: secret files need an editor or admin token; "
+                                   "ask with secrets=false")
+    assert not (tmp_path / "x.tgz").exists()
+    proc = api_server.craton("api", "--api-url", api_server.url, "--api-token", "craton_bad", "get", "/v1/hosts",
+                             check=False)
+    assert proc.stderr.strip().startswith("craton: error: HTTP 401: invalid API token")
