@@ -32,7 +32,12 @@ docs/bundles.md for the exact correspondence):
 * Templates and trust: a static inventory file is trusted, so every value
   the plugin would mark untrusted (untrusted variables, values of vars
   references unless trusted, column values holding template syntax) is
-  written with the ``!unsafe`` tag: it is data and never renders.
+  written with the ``!unsafe`` tag: it is data and never renders. Ansible
+  resolves an ``!unsafe`` scalar again as if it were plain (``!unsafe "5"``
+  reads as the number 5, ``!unsafe ""`` as null), so a file holding an
+  untrusted string that would change type is written as JSON instead (which
+  Ansible reads first), with ``{"__ansible_unsafe": "..."}`` for untrusted
+  strings. Either way the file is named ``.yml``.
 * Secrets are decrypted into ``.secrets/<host>/<secret name>`` (mode 0600);
   ``craton_secret_files`` maps each secret name to
   ``{{ inventory_dir }}/.secrets/<host>/<name>`` and
@@ -101,7 +106,19 @@ _HOST_WITH_PORT = re.compile(r"^[^:]*:[0-9]+$")
 
 
 class _Unsafe(str):
-    """A string written with the ``!unsafe`` tag: data, never rendered as a template."""
+    """An untrusted string: written with the ``!unsafe`` tag, data that never renders."""
+
+    __slots__ = ()
+
+
+class _UnsafeList(list):
+    """An untrusted list: ``!unsafe [...]`` (every string inside is untrusted)."""
+
+    __slots__ = ()
+
+
+class _UnsafeDict(dict):
+    """An untrusted mapping: ``!unsafe {...}`` (every string inside is untrusted)."""
 
     __slots__ = ()
 
@@ -110,14 +127,27 @@ if HAS_YAML:
     _BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
     class _Dumper(_BaseDumper):  # pylint: disable=too-many-ancestors
-        """The safe dumper, plus ``!unsafe`` strings."""
+        """The safe dumper, plus ``!unsafe`` values."""
 
     def _represent_unsafe(dumper, value):
-        return dumper.represent_scalar("!unsafe", str(value))
+        return dumper.represent_scalar("!unsafe", str(value), style='"')
+
+    def _represent_unsafe_list(dumper, value):
+        return dumper.represent_sequence("!unsafe", list(value))
+
+    def _represent_unsafe_dict(dumper, value):
+        return dumper.represent_mapping("!unsafe", dict(value))
 
     _Dumper.add_representer(_Unsafe, _represent_unsafe)
+    _Dumper.add_representer(_UnsafeList, _represent_unsafe_list)
+    _Dumper.add_representer(_UnsafeDict, _represent_unsafe_dict)
     _RESOLVER = yaml.resolver.Resolver()
     _STR_TAG = "tag:yaml.org,2002:str"
+
+
+def _reads_as_str(text):
+    """Whether a plain YAML scalar ``text`` is a string (not null, a number, a boolean, a date)."""
+    return _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) == _STR_TAG
 
 
 def _require_yaml():
@@ -152,9 +182,13 @@ class _Fallback(Exception):
     """This document needs PyYAML."""
 
 
+class _NeedsJson(Exception):
+    """This document holds an untrusted string that YAML cannot mark (see _dump_json)."""
+
+
 def _quote(text):
     quoted = _json_str(text)
-    if not quoted.isascii():
+    if not quoted.isascii() or "\x7f" in quoted:
         quoted = _YAML_ESCAPE.sub(lambda m: "\\u%04x" % ord(m.group()), quoted)
     return quoted
 
@@ -193,7 +227,13 @@ def _flow(value):
     if kind is str:
         return _quote(value)
     if kind is _Unsafe:
+        if not _reads_as_str(value):
+            raise _NeedsJson()
         return "!unsafe " + _quote(value)
+    if kind is _UnsafeDict:
+        return "!unsafe " + _flow(dict(value))
+    if kind is _UnsafeList:
+        return "!unsafe " + _flow(list(value))
     if value is None:
         return "null"
     if kind is bool:
@@ -216,32 +256,70 @@ def _flow(value):
 
 
 def _dump_vars(variables):
-    """A variables file (bytes): one ``name: value`` line per variable."""
+    """A variables file (bytes): YAML, one ``name: value`` line per variable; JSON when needed.
+
+    Ansible's ``!unsafe`` constructor resolves a tagged scalar again as if it were
+    plain, so ``!unsafe ""`` reads as null and ``!unsafe "5"`` as 5. A file with
+    such an untrusted string is written as JSON instead, which Ansible reads
+    first, with ``{"__ansible_unsafe": "..."}`` for untrusted strings."""
     try:
-        lines = ["---\n"]
-        for key, value in variables.items():
-            lines.append("%s: %s\n" % (_key(key), _flow(value)))
-        if len(lines) == 1:
-            lines.append("{}\n")
-        return "".join(lines).encode("utf-8")
-    except _Fallback:
-        return _dump_with_pyyaml(variables)
+        try:
+            lines = ["---\n"]
+            for key, value in variables.items():
+                lines.append("%s: %s\n" % (_key(key), _flow(value)))
+            if len(lines) == 1:
+                lines.append("{}\n")
+            return "".join(lines).encode("utf-8")
+        except _Fallback:
+            if any(isinstance(v, _Unsafe) and not _reads_as_str(v) for v in variables.values()):
+                raise _NeedsJson() from None
+            return _dump_with_pyyaml(variables)
+    except _NeedsJson:
+        return _dump_json(variables)
+
+
+# Keys that make Ansible's JSON decoder turn a mapping into something else.
+_JSON_MARKERS = frozenset(("__ansible_unsafe", "__ansible_vault", "__ansible_type"))
+
+
+def _json_ready(value, key, untrusted=False):
+    kind = type(value)
+    if kind is _Unsafe or (untrusted and isinstance(value, str)):
+        return {"__ansible_unsafe": str(value)}
+    if isinstance(value, dict):
+        marker = _JSON_MARKERS.intersection(value)
+        if marker:
+            raise CratonError("variable %r: a mapping with the key %s cannot be written to an inventory bundle "
+                              "in the same file as an untrusted string that YAML reads as another type"
+                              % (key, sorted(marker)[0]))
+        inner = untrusted or kind is _UnsafeDict
+        return {k: _json_ready(v, key, inner) for k, v in value.items()}
+    if isinstance(value, list):
+        inner = untrusted or kind is _UnsafeList
+        return [_json_ready(v, key, inner) for v in value]
+    return value
+
+
+def _dump_json(variables):
+    document = {key: _json_ready(value, key) for key, value in variables.items()}
+    body = json.dumps(document, ensure_ascii=False, indent=2, allow_nan=True)
+    return (body + "\n").encode("utf-8")
 
 
 def _unsafe(value):
-    """``value`` with every string inside it marked ``!unsafe`` (keys stay plain)."""
+    """``value`` marked untrusted (numbers, booleans and null hold no string: they stay as they are)."""
     kind = type(value)
     if kind is str:
         return _Unsafe(value)
     if kind is dict:
-        return {k: _unsafe(v) for k, v in value.items()}
+        return _UnsafeDict(value)
     if kind is list:
-        return [_unsafe(v) for v in value]
+        return _UnsafeList(value)
     return value
 
 
 def _data(value):
-    """A data value (well-known column): strings with template syntax become ``!unsafe``,
+    """A data value (well-known column): strings with template syntax become untrusted,
     exactly those the plugin leaves untrusted."""
     kind = type(value)
     if kind is str:
@@ -252,7 +330,7 @@ def _data(value):
 
 
 def _variables(variables, untrusted, skip_priority=False):
-    """Variables sorted by name, untrusted ones marked ``!unsafe``."""
+    """Variables sorted by name, untrusted ones marked."""
     out = {}
     for key in sorted(variables):
         if skip_priority and key == PRIORITY_VAR:

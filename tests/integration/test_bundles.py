@@ -55,7 +55,9 @@ FLEET = {
                       "untrusted_vars": {"user_note": "{{ lookup('env', 'HOME') }}"},
                       "columns": {"ip_address": "10.0.0.1", "port": 2222, "user": "{{ not_rendered }}"},
                       "secrets": {"deploy": ("ssh_private_key", SSH_KEY), "api:token": ("opaque", TOKEN)}},
-            "web02": {"region": "eu-west", "groups": ["web-canary", "db"], "vars": {"wave": "canary"}},
+            "web02": {"region": "eu-west", "groups": ["web-canary", "db"], "vars": {"wave": "canary"},
+                      # untrusted strings that YAML's !unsafe cannot carry: this file is written as JSON
+                      "untrusted_vars": {"port_text": "8080", "blank": "", "flag": "true"}},
             "web03": {"region": "us", "groups": ["web"], "vars": {"wave": "late"}},
             "old01": {"region": "us", "groups": ["web"], "vars": {"wave": "early"}, "active": False},
             "007": {"groups": ["db"], "vars": {"wave": "early"}, "secrets": {"token": ("opaque", b"bond")}},
@@ -122,6 +124,11 @@ def test_extracted_bundle_lists_like_the_plugin(bundle_fleet, tmp_path, craton_e
     assert web01["ref_template"] == {"__ansible_unsafe": "{{ 6 * 7 }}"}
     assert web01["motd"] == "hello {{ inventory_hostname }}"
     assert {k: web01[k] for k in TRICKY} == TRICKY
+    if "web02" in got["_meta"]["hostvars"]:
+        web02 = got["_meta"]["hostvars"]["web02"]
+        assert [web02[k] for k in ("port_text", "blank", "flag")] == [
+            {"__ansible_unsafe": "8080"}, {"__ansible_unsafe": ""}, {"__ansible_unsafe": "true"}]
+        assert tree(directory)["host_vars/web02.yml"][1].startswith(b"{")
     # the one normalised difference, asserted on its own: secrets are files in the bundle
     files = tree(directory)
     for host, secrets in SECRETS.items():
