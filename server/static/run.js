@@ -12,7 +12,7 @@
   var ORDER = { failed: 0, unreachable: 1, running: 2, pending: 3, changed: 4, ok: 5, skipped: 6 };
   var COLORS = { ok: "#2e9d4f", changed: "#d9a400", failed: "#d2302f", unreachable: "#8e44ad",
                  skipped: "#7fa7c9", running: "#3b82f6", pending: "#d5d9de" };
-  var ROW = 22, LOG_MAX = 200;
+  var ROW = 22, LOG_MAX = 200, HEAVY_MS = 250;
 
   var S = {
     runId: runId, summary: {}, hosts: new Map(), region: new Map(), groups: new Map(),
@@ -20,7 +20,7 @@
     lastId: "0-0", snapshotId: null, snapshots: 0, events: 0, duplicates: 0, batches: 0, connects: 0, connection: "connecting",
     finished: false, log: [], filter: "all", search: "", selected: null
   };
-  var pending = [], scheduled = false, resortTimer = null, listDirty = true, view = [], es = null, lastSort = 0;
+  var pending = [], scheduled = false, heavyTimer = null, logDirty = true, listDirty = true, view = [], es = null, lastSort = 0;
 
   function $(id) { return document.getElementById(id); }
   function esc(s) { return String(s == null ? "" : s).replace(/[&<>"]/g, function (c) {
@@ -39,6 +39,8 @@
   // --- state -------------------------------------------------------------------
   function setHost(name, state) {
     var old = S.hosts.get(name), was = old ? old.status || "pending" : null, now = state.status || "pending";
+    if (!old) namesDirty = true;
+    if (ORDER[now] === undefined) now = state.status = "pending";  // a status this page does not know
     S.hosts.set(name, state);
     listDirty = true;
     if (was === now) return;
@@ -61,6 +63,7 @@
     S.membershipError = m.error;
     Object.keys(snap.hosts).forEach(function (h) { setHost(h, snap.hosts[h]); });
     S.log = (snap.recent || []).slice(-LOG_MAX);
+    logDirty = true;
     S.finished = snap.summary.state === "finished";
   }
 
@@ -77,6 +80,7 @@
       }
     });
     S.events += b.events.length;
+    logDirty = true;
     S.log = S.log.concat(b.events.length > LOG_MAX ? b.events.slice(-LOG_MAX) : b.events);
     if (S.log.length > LOG_MAX) S.log = S.log.slice(-LOG_MAX);
     S.lastId = b.last;
@@ -145,14 +149,19 @@
       (st.msg || st.error || "").toLowerCase().indexOf(q) >= 0 || (S.region.get(name) || "").toLowerCase() === q;
   }
 
+  // The list order: problems first (failed, unreachable, running, pending, then done), by
+  // name within a status. Names are sorted once (when hosts are added), then each rebuild
+  // is one pass into per-status buckets: no sort of 10,000 hosts per update.
+  var sortedNames = [], namesDirty = true;
   function rebuildView() {
-    view = [];
-    S.hosts.forEach(function (st, name) { if (matches(name, st)) view.push(name); });
-    view.sort(function (a, b) {
-      var d = ORDER[S.hosts.get(a).status || "pending"] - ORDER[S.hosts.get(b).status || "pending"];
-      return d || (a < b ? -1 : a > b ? 1 : 0);
-    });
-    listDirty = false; lastSort = performance.now();
+    if (namesDirty) { sortedNames = Array.from(S.hosts.keys()).sort(); namesDirty = false; }
+    var buckets = [[], [], [], [], [], [], []];
+    for (var i = 0; i < sortedNames.length; i++) {
+      var name = sortedNames[i], st = S.hosts.get(name);
+      if (matches(name, st)) buckets[ORDER[st.status || "pending"]].push(name);
+    }
+    view = [].concat.apply([], buckets);
+    listDirty = false;
   }
 
   function renderOverview() {
@@ -239,9 +248,10 @@
     var ctx = canvas.getContext("2d");
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     ctx.clearRect(0, 0, width, height);
-    var gap = cell > 6 ? 1 : 0;
-    for (var i = 0; i < n; i++) {
-      ctx.fillStyle = COLORS[S.hosts.get(view[i]).status || "pending"] || COLORS.pending;
+    var gap = cell > 6 ? 1 : 0, last = null;
+    for (var i = 0; i < n; i++) {  // the view is grouped by status: few colour changes
+      var color = COLORS[S.hosts.get(view[i]).status || "pending"];
+      if (color !== last) { ctx.fillStyle = color; last = color; }
       ctx.fillRect((i % cols) * cell, Math.floor(i / cols) * cell, cell - gap, cell - gap);
     }
     canvas.dataset.cell = cell; canvas.dataset.cols = cols;
@@ -282,16 +292,24 @@
   }
 
   function render() {
+    // Cheap parts every frame: the bar and the counts.
     renderOverview();
+    // The rest (tables, re-sorting and drawing 10,000 hosts, the log) at most 4 times a
+    // second, and once more when updates stop, so a busy run never starves the page.
+    var now = performance.now();
+    if (now - lastSort < HEAVY_MS && !S.finished && S.connection === "live") {
+      if (!heavyTimer) heavyTimer = setTimeout(function () { heavyTimer = null; lastSort = 0; schedule(); }, HEAVY_MS);
+      return;
+    }
     renderAgg("agg-regions", S.agg.regions, S.membershipError ? "fleet database: " + S.membershipError : "no regions");
     renderAgg("agg-groups", S.agg.groups, "no groups");
     renderDriver();
-    // Re-sorting 10,000 hosts costs a few ms: at most 4 times a second.
-    if (listDirty && performance.now() - lastSort > 250) rebuildView();
-    else if (listDirty && !resortTimer) resortTimer = setTimeout(function () { resortTimer = null; schedule(); }, 260);
+    if (listDirty) rebuildView();
+    lastSort = now;
     renderGrid();
     renderRows();
-    renderLog();
+    if (logDirty) renderLog();
+    logDirty = false;
     document.body.dataset.ready = "1";
   }
 
