@@ -118,7 +118,10 @@ def _page(request, name):
     """A page of server/static, or: set the cookie from ?token= and redirect without it."""
     token = request.query_params.get("token")
     if token:
-        check_token(request, token)
+        try:
+            check_token(request, token)
+        except ApiError as e:
+            return _error_page(e)
         query = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
         url = request.url.path + ("?" + urlencode(query) if query else "")
         response = RedirectResponse(url, status_code=303)
@@ -128,11 +131,15 @@ def _page(request, name):
     try:
         check_token(request, _token(request))
     except ApiError as e:
-        return HTMLResponse("<!doctype html><title>craton: %d</title><p>%s</p>"
-                            % (e.status, _escape(e.message)), status_code=e.status)
+        return _error_page(e)
     with open(os.path.join(STATIC_DIR, name), encoding="utf-8") as f:
         html = f.read().replace("{{base}}", request.scope.get("root_path", "") + PREFIX)
     return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+
+
+def _error_page(error):
+    return HTMLResponse("<!doctype html><title>craton: %d</title><p>%s</p>"
+                        % (error.status, _escape(error.message)), status_code=error.status)
 
 
 def _escape(text):

@@ -20,12 +20,12 @@ from ansible_collections.craton.fleet.plugins.module_utils.group_resource import
 from ansible_collections.craton.fleet.plugins.module_utils.models import Group, GroupChild, GroupHost, Host
 from ansible_collections.craton.fleet.server.auth import Context, require
 from ansible_collections.craton.fleet.server.routes.common import (
-    raw_time, READ_ERRORS, WRITE_ERRORS, Page, Strict, apply, id_of, iso, located, names_of, one, page, page_params,
+    equals, READ_ERRORS, WRITE_ERRORS, Page, Strict, apply, id_of, iso, located, names_of, one, page, page_params,
     read, scoped, tenant_name, visible_tenant_id)
 from ansible_collections.craton.fleet.server.routes.names import Description, Id, MAX_ID, Name, PathId, VariablesBody
 
 router = APIRouter(prefix="/v1/groups", tags=["groups"])
-COLUMNS = (Group.id, Group.tenant_id, Group.name, Group.description, raw_time(Group.created_at), raw_time(Group.updated_at))
+COLUMNS = (Group.id, Group.tenant_id, Group.name, Group.description, Group.created_at, Group.updated_at)
 
 
 class GroupOut(Strict):
@@ -94,12 +94,12 @@ def _apply_group(ctx, group_id, **params):
 async def list_groups(ctx: Context = Depends(require("reader")), pages=Depends(page_params),
                 tenant_id: int | None = Query(None, ge=0, le=MAX_ID, description="only groups of this tenant"),
                 name: str | None = Query(None, max_length=255, description="only the group of this name")):
-    stmt = sa.select(*COLUMNS).where(*scoped(ctx, Group.tenant_id))
+    filters = scoped(ctx, Group.tenant_id)
     if tenant_id is not None:
-        stmt = stmt.where(Group.tenant_id == tenant_id)
+        filters.append(("tenant_id", equals(Group.tenant_id), tenant_id))
     if name is not None:
-        stmt = stmt.where(Group.name == name)
-    return page(ctx, stmt, Group.id, pages, item)
+        filters.append(("name", equals(Group.name), name))
+    return page(ctx, "groups", COLUMNS, Group.id, filters, pages, item)
 
 
 @router.post("", response_model=GroupOut, status_code=201, responses=WRITE_ERRORS, summary="Create a group")

@@ -21,14 +21,14 @@ from ansible_collections.craton.fleet.plugins.module_utils.host_resource import 
 from ansible_collections.craton.fleet.plugins.module_utils.models import Group, GroupHost, Host, Region
 from ansible_collections.craton.fleet.server.auth import Context, require
 from ansible_collections.craton.fleet.server.routes.common import (
-    raw_time, READ_ERRORS, WRITE_ERRORS, Page, Strict, apply, id_of, iso, located, names_of, one, page, page_params,
+    equals, READ_ERRORS, WRITE_ERRORS, Page, Strict, apply, id_of, iso, located, names_of, one, page, page_params,
     read, scoped, tenant_name, visible_tenant_id)
 from ansible_collections.craton.fleet.server.routes.names import Id, MAX_ID, Name, PathId, VariablesBody
 
 router = APIRouter(prefix="/v1/hosts", tags=["hosts"])
 COLUMNS = (Host.id, Host.tenant_id, Host.region_id, Host.name, Host.ip_address, Host.port, Host.user,
-           Host.connection, Host.active, raw_time(Host.last_seen_at), Host.last_status, Host.last_error, raw_time(Host.created_at),
-           raw_time(Host.updated_at))
+           Host.connection, Host.active, Host.last_seen_at, Host.last_status, Host.last_error, Host.created_at,
+           Host.updated_at)
 
 
 class HostOut(Strict):
@@ -105,18 +105,19 @@ async def list_hosts(ctx: Context = Depends(require("reader")), pages=Depends(pa
                group_id: int | None = Query(None, ge=0, le=MAX_ID, description="only direct members of this group"),
                name: str | None = Query(None, max_length=255, description="only the host of this name"),
                active: bool | None = Query(None, description="only active (true) or inactive (false) hosts")):
-    stmt = sa.select(*COLUMNS).where(*scoped(ctx, Host.tenant_id))
+    filters = scoped(ctx, Host.tenant_id)
     if tenant_id is not None:
-        stmt = stmt.where(Host.tenant_id == tenant_id)
+        filters.append(("tenant_id", equals(Host.tenant_id), tenant_id))
     if region_id is not None:
-        stmt = stmt.where(Host.region_id == region_id)
+        filters.append(("region_id", equals(Host.region_id), region_id))
     if group_id is not None:
-        stmt = stmt.where(Host.id.in_(sa.select(GroupHost.host_id).where(GroupHost.group_id == group_id)))
+        filters.append(("group_id", lambda p: Host.id.in_(sa.select(GroupHost.host_id).where(GroupHost.group_id == p)),
+                        group_id))
     if name is not None:
-        stmt = stmt.where(Host.name == name)
+        filters.append(("name", equals(Host.name), name))
     if active is not None:
-        stmt = stmt.where(Host.active.is_(active))
-    return page(ctx, stmt, Host.id, pages, item)
+        filters.append(("active", equals(Host.active), active))
+    return page(ctx, "hosts", COLUMNS, Host.id, filters, pages, item)
 
 
 @router.post("", response_model=HostOut, status_code=201, responses=WRITE_ERRORS, summary="Create a host")

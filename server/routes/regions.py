@@ -20,12 +20,12 @@ from ansible_collections.craton.fleet.plugins.module_utils.models import Region
 from ansible_collections.craton.fleet.plugins.module_utils.resources import RegionResource
 from ansible_collections.craton.fleet.server.auth import Context, require
 from ansible_collections.craton.fleet.server.routes.common import (
-    raw_time, READ_ERRORS, WRITE_ERRORS, Page, Strict, apply, id_of, iso, page, page_params, read, scoped, tenant_name,
+    equals, READ_ERRORS, WRITE_ERRORS, Page, Strict, apply, id_of, iso, page, page_params, read, scoped, tenant_name,
     visible_tenant_id)
 from ansible_collections.craton.fleet.server.routes.names import Description, Id, MAX_ID, Name, PathId, VariablesBody
 
 router = APIRouter(prefix="/v1/regions", tags=["regions"])
-COLUMNS = (Region.id, Region.tenant_id, Region.name, Region.description, raw_time(Region.created_at), raw_time(Region.updated_at))
+COLUMNS = (Region.id, Region.tenant_id, Region.name, Region.description, Region.created_at, Region.updated_at)
 
 
 class RegionOut(Strict):
@@ -76,12 +76,12 @@ def get_region(ctx, tenant_id, region_id):
 async def list_regions(ctx: Context = Depends(require("reader")), pages=Depends(page_params),
                  tenant_id: int | None = Query(None, ge=0, le=MAX_ID, description="only regions of this tenant"),
                  name: str | None = Query(None, max_length=255, description="only regions of this name")):
-    stmt = sa.select(*COLUMNS).where(*scoped(ctx, Region.tenant_id))
+    filters = scoped(ctx, Region.tenant_id)
     if tenant_id is not None:
-        stmt = stmt.where(Region.tenant_id == tenant_id)
+        filters.append(("tenant_id", equals(Region.tenant_id), tenant_id))
     if name is not None:
-        stmt = stmt.where(Region.name == name)
-    return page(ctx, stmt, Region.id, pages, item)
+        filters.append(("name", equals(Region.name), name))
+    return page(ctx, "regions", COLUMNS, Region.id, filters, pages, item)
 
 
 @router.post("", response_model=RegionOut, status_code=201, responses=WRITE_ERRORS, summary="Create a region")
@@ -97,7 +97,7 @@ def create_region(body: RegionCreate, ctx: Context = Depends(require("editor")))
             summary="List the regions of a tenant")
 async def regions_of_tenant(tenant_id: PathId, ctx: Context = Depends(require("reader")), pages=Depends(page_params)):
     read(ctx, lambda s: tenant_name(s, ctx, tenant_id))
-    return page(ctx, sa.select(*COLUMNS).where(Region.tenant_id == tenant_id), Region.id, pages, item)
+    return page(ctx, "regions", COLUMNS, Region.id, [("tenant_id", equals(Region.tenant_id), tenant_id)], pages, item)
 
 
 @router.get("/{tenant_id}/{region_id}", response_model=RegionOut, responses=READ_ERRORS, summary="Show a region")

@@ -13,18 +13,17 @@ import datetime
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import Field
 
 from ansible_collections.craton.fleet.plugins.module_utils.models import Tenant
 from ansible_collections.craton.fleet.plugins.module_utils.resources import TenantResource
 from ansible_collections.craton.fleet.server.auth import Context, require
 from ansible_collections.craton.fleet.server.errors import ApiError
 from ansible_collections.craton.fleet.server.routes.common import (
-    raw_time, READ_ERRORS, WRITE_ERRORS, Page, Strict, apply, iso, page, page_params, read, scoped)
+    equals, READ_ERRORS, WRITE_ERRORS, Page, Strict, apply, iso, page, page_params, read, scoped)
 from ansible_collections.craton.fleet.server.routes.names import Description, Name, PathId, VariablesBody
 
 router = APIRouter(prefix="/v1/tenants", tags=["tenants"])
-COLUMNS = (Tenant.id, Tenant.name, Tenant.description, raw_time(Tenant.created_at), raw_time(Tenant.updated_at))
+COLUMNS = (Tenant.id, Tenant.name, Tenant.description, Tenant.created_at, Tenant.updated_at)
 
 
 class TenantOut(Strict):
@@ -72,10 +71,10 @@ def get_tenant(ctx, tenant_id):
 @router.get("", response_model=Page[TenantOut], responses=READ_ERRORS, summary="List tenants")
 async def list_tenants(ctx: Context = Depends(require("reader")), pages=Depends(page_params),
                  name: str | None = Query(None, max_length=255, description="only the tenant of this name")):
-    stmt = sa.select(*COLUMNS).where(*scoped(ctx, Tenant.id))
+    filters = scoped(ctx, Tenant.id)
     if name is not None:
-        stmt = stmt.where(Tenant.name == name)
-    return page(ctx, stmt, Tenant.id, pages, item)
+        filters.append(("name", equals(Tenant.name), name))
+    return page(ctx, "tenants", COLUMNS, Tenant.id, filters, pages, item)
 
 
 @router.post("", response_model=TenantOut, status_code=201, responses=WRITE_ERRORS, summary="Create a tenant")
