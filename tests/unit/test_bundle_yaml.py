@@ -1,10 +1,11 @@
 """The bundle's YAML writer (module_utils/bundle.py): any JSON value written to a variables file
 reads back through Ansible's own loader (the one host_group_vars uses) as the same value of the
-same type; values marked untrusted come back untrusted, the others trusted. Property-based."""
+same type; values marked untrusted come back untrusted, the others trusted; tar headers. Property-based."""
 
 from __future__ import annotations
 
 import math
+import tarfile
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -124,3 +125,19 @@ def test_hosts_file_quotes_names_yaml_would_read_as_other_types(tmp_path):
     assert list(loaded["tenant_t"]["hosts"]) == names
     for name in names:
         assert list(loaded[name]["hosts"]) == [name]
+
+
+@settings(max_examples=300, deadline=None)
+@given(path=st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\0/"), min_size=1, max_size=60)
+       .map(lambda p: "dir/" + p), mode=st.sampled_from([0o755, 0o644, 0o600, 0o700]),
+       size=st.none() | st.integers(min_value=0, max_value=8 ** 11 + 5))
+def test_tar_headers_read_back_as_written(path, mode, size):
+    """The hand-built tar headers (the common case) say what tarfile's own would say."""
+    header = bundle._tar_header(path, mode, size)  # pylint: disable=protected-access
+    assert len(header) % tarfile.BLOCKSIZE == 0
+    if len(header) == tarfile.BLOCKSIZE:
+        info = tarfile.TarInfo.frombuf(header, "utf-8", "strict")  # checks the checksum too
+        assert (info.name.rstrip("/"), info.mode, info.mtime, info.uid, info.gid, info.uname, info.gname) == (
+            path, mode, 0, 0, 0, "root", "root")
+        assert info.isdir() if size is None else (info.isreg() and info.size == size)
+    assert header == bundle._tarfile_header(path, mode, size)  # pylint: disable=protected-access
