@@ -98,11 +98,13 @@ class AtomicOutput:
 
 def _cmd_export(args):
     from ansible_collections.craton.fleet.plugins.module_utils import bundle
+    from ansible_collections.craton.fleet.plugins.module_utils.vars_references import ReferenceFetcher
 
     inventory = bundle.load_for_bundle(args.database_url, filters_from_args(args), strict=True,
                                        secrets=not args.no_secrets)
     chunks = bundle.iter_bundle(inventory, args.format, per_host=args.per_host,
-                                references_trusted=args.vars_references_trusted)
+                                references_trusted=args.vars_references_trusted,
+                                fetcher=ReferenceFetcher(args.timeout))
     for warning in inventory["warnings"]:
         sys.stderr.write("craton: warning: %s\n" % warning)
     written = 0
@@ -149,4 +151,6 @@ def register(subparsers, common):
     parser.add_argument("--vars-references-trusted", action="store_true",
                         help="write values from vars references as trusted (templates in them render), like the "
                              "plugin option vars_references_trusted")
+    parser.add_argument("--timeout", type=float, default=10.0,
+                        help="timeout in seconds for fetching http(s) vars references (default: %(default)s)")
     parser.set_defaults(func=_cmd_export)

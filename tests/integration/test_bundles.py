@@ -292,3 +292,14 @@ def test_a_host_name_a_static_inventory_cannot_hold_is_refused(fleet_url, tmp_pa
     assert "host 'db:5432' cannot be written to an inventory bundle" in proc.stderr
     assert not (tmp_path / "x.tgz").exists()
     run_craton("--database-url", fleet_url, "export", "--tenant", "acme", "--host", "ok", "-o", tmp_path / "x.tgz")
+
+
+def test_a_vars_reference_that_cannot_be_read_is_an_error(fleet_url, tmp_path, run_craton):
+    missing = tmp_path / "missing.yml"
+    build(fleet_url, {"acme": {"groups": {"g": {"references": [("file://%s" % missing, None)]}},
+                               "hosts": {"h": {"groups": ["g"]}}}})
+    proc = run_craton("--database-url", fleet_url, "export", "--tenant", "acme", "-o", tmp_path / "x.tgz",
+                      check=False)
+    assert proc.returncode == 1
+    assert "vars reference file://%s of group 'g': cannot read" % missing in proc.stderr
+    assert not (tmp_path / "x.tgz").exists() and not [p for p in os.listdir(tmp_path) if p.startswith(".x.tgz")]
