@@ -103,6 +103,15 @@ def batches_of(hosts, batch_size):
     return batches, names
 
 
+def make_spec(run_id, playbook, inventory, hosts, batch_size=1, retries=0, extra_vars=(),
+              max_fail_percentage=None, parallel=1):
+    """The spec of a new run (see the module docstring)."""
+    batches, names = batches_of(list(hosts), batch_size)
+    return {"run_id": run_id, "playbook": playbook, "inventory": inventory, "hosts": list(hosts),
+            "batches": batches, "names": names, "retries": retries, "extra_vars": list(extra_vars),
+            "max_fail_percentage": max_fail_percentage, "parallel": parallel, "batch_size": batch_size}
+
+
 def workspace(spec):
     """The run's directories and inventory file, created when missing; -> paths."""
     work_dir = os.path.join(base_work_dir(), _safe(spec["run_id"]))

@@ -22,7 +22,7 @@ import time
 
 from ansible_collections.craton.fleet.driver import processes, run_spec
 from ansible_collections.craton.fleet.driver.reporter import Reporter, Tally, close_stale_writers
-from ansible_collections.craton.fleet.driver.state import StateStore, resolve_state_url
+from ansible_collections.craton.fleet.driver.state import open_store, resolve_state_url
 from ansible_collections.craton.fleet.driver.terminal import Terminal, summary_lines
 from ansible_collections.craton.fleet.plugins.module_utils import db
 from ansible_collections.craton.fleet.plugins.module_utils import events as ev
@@ -161,15 +161,13 @@ class Run:  # pylint: disable=too-many-instance-attributes
         inventory, hosts, fleet_url = select_hosts(o)
         env = dict(os.environ, **self.child_env(redis_url, fleet_url))
         playbook = check_playbook(o.playbook, o.extra_vars, env)
-        store = StateStore(resolve_state_url(o.state_url, fleet_url)).open()
+        store = open_store(o.state_url, fleet_url)
         if store.find_book(run_id) is not None:
             raise CratonError("run id %r already exists in the run state database %s: use --resume %s"
                               % (run_id, store.safe, run_id))
-        batches, names = run_spec.batches_of(hosts, o.batch_size or 1)
-        spec = {"run_id": run_id, "playbook": playbook, "inventory": inventory, "hosts": hosts,
-                "batches": batches, "names": names, "retries": o.retries or 0,
-                "extra_vars": list(o.extra_vars or ()), "max_fail_percentage": o.max_fail_percentage,
-                "parallel": o.parallel or 1, "batch_size": o.batch_size or 1}
+        spec = run_spec.make_spec(run_id, playbook, inventory, hosts, batch_size=o.batch_size or 1,
+                                  retries=o.retries or 0, extra_vars=o.extra_vars or (),
+                                  max_fail_percentage=o.max_fail_percentage, parallel=o.parallel or 1)
         return spec, keys, client, connect, redis_url, fleet_url, store
 
     def prepare_resume(self):
@@ -182,11 +180,11 @@ class Run:  # pylint: disable=too-many-instance-attributes
         keys = ev.RunKeys(prefix, run_id)
         redis_url, client, connect = connect_redis(o.redis_url)
         fleet_url = o.database_url
-        store = StateStore(resolve_state_url(o.state_url, fleet_url))
         try:
-            store.open(create=False)
+            store = open_store(o.state_url, fleet_url, create=False)
         except NotFound:
-            raise NotFound("unknown run id %r: no run state database at %s" % (run_id, store.safe)) from None
+            raise NotFound("unknown run id %r: no run state database at %s"
+                           % (run_id, db.safe_url(resolve_state_url(o.state_url, fleet_url)))) from None
         book, detail = store.load_run(run_id)
         spec = detail.meta["factory"]["kwargs"]["spec"]
         if not os.path.isfile(spec["playbook"]):
@@ -204,6 +202,7 @@ class Run:  # pylint: disable=too-many-instance-attributes
         from taskflow import engines  # pylint: disable=import-outside-toplevel
         from ansible_collections.craton.fleet.driver import flow as run_flow  # pylint: disable=import-outside-toplevel
         from ansible_collections.craton.fleet.driver import playbook_task  # pylint: disable=import-outside-toplevel
+        from ansible_collections.craton.fleet.driver.conductor import create_run  # pylint: disable=import-outside-toplevel
 
         o = self.options
         resume = bool(o.resume)
@@ -246,11 +245,7 @@ class Run:  # pylint: disable=too-many-instance-attributes
             engine = engines.load(flow, flow_detail=detail, book=book, backend=store.backend, **options)
         else:
             # engines.load_from_factory, with the flow kept here to attach to its tasks' notifiers.
-            from taskflow.engines import helpers  # pylint: disable=import-outside-toplevel
-            from taskflow.utils import persistence_utils  # pylint: disable=import-outside-toplevel
-            book = store.new_book(run_id, {"playbook": spec["playbook"], "hosts": len(spec["hosts"])})
-            detail = persistence_utils.create_flow_detail(flow, book=book, backend=store.backend)
-            helpers.save_factory_details(detail, run_flow.FACTORY, [], {"spec": spec}, backend=store.backend)
+            book, detail = create_run(store, spec, flow)
             engine = engines.load(flow, flow_detail=detail, book=book, backend=store.backend, **options)
         self.engine = engine
         reporter.attach(engine, run_flow.batch_tasks(flow))
@@ -336,7 +331,7 @@ class Run:  # pylint: disable=too-many-instance-attributes
         thread.start()
         try:
             while thread.is_alive():
-                thread.join(0.25)
+                thread.join(0.05)
                 self._notices(sender)
         except KeyboardInterrupt:
             terminal.close()

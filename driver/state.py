@@ -53,6 +53,14 @@ def resolve_state_url(state_url, fleet_url):
     return state_url or os.environ.get(ENV_URL) or default_state_url(fleet_url)
 
 
+def open_store(state_url, fleet_url, create=True):
+    """The StateStore for the options, opened (see :meth:`StateStore.open`)."""
+    url = resolve_state_url(state_url, fleet_url)
+    fleet = db.parse_url(db.resolve_url(fleet_url))
+    own = db.parse_url(url).get_backend_name() == "sqlite" and db.parse_url(url) != fleet
+    return StateStore(url, own_file=own).open(create=create)
+
+
 def book_uuid(run_id):
     """The uuid of the logbook of ``run_id``."""
     return str(uuid.uuid5(RUN_NAMESPACE, run_id))
@@ -76,8 +84,9 @@ def _migrate(engine):
 class StateStore:
     """The persistence backend of runs at one URL; :meth:`open` checks it and creates its tables."""
 
-    def __init__(self, url):
+    def __init__(self, url, own_file=False):
         db.require_sqlalchemy()
+        self.own_file = own_file
         self.url = url
         self.parsed = db.parse_url(url)
         self.safe = db.safe_url(self.parsed)
@@ -116,6 +125,11 @@ class StateStore:
             conf["connection"] = url.render_as_string(hide_password=False)
         try:
             backend = impl_sqlalchemy.SQLAlchemyBackend(conf)
+            if sqlite and self.own_file:
+                # The run state file is the driver's own: write-ahead log, fsync at checkpoints
+                # only (a killed driver loses nothing committed; a power cut may lose the last
+                # transitions, which only means re-running those hosts).
+                sa.event.listen(backend.engine, "connect", _sqlite_wal)
             if sqlite:
                 with contextlib.closing(backend.get_connection()) as conn:
                     conn.upgrade()  # TaskFlow creates the tables directly on SQLite (no Alembic)
@@ -161,6 +175,13 @@ class StateStore:
     def close(self):
         if self.backend is not None:
             self.backend.close()
+
+
+def _sqlite_wal(dbapi_connection, _record):
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
 
 
 def _cause(error):

@@ -2,7 +2,7 @@
 
 Hosts run on the local connection with the test's Python as interpreter; an
 unreachable host is SSH to a closed port on 127.0.0.1. Per-host behaviour comes
-from host variables (``delay`` seconds of sleep, ``fail_me``), so one trivial
+from host variables (``pause_for`` seconds of sleep, ``fail_me``), so one trivial
 playbook serves every test.
 """
 
@@ -28,8 +28,8 @@ PLAYBOOK = """
     - name: Note the start
       ansible.builtin.shell: "echo {{ inventory_hostname }} >> {{ marker_dir }}/started"
     - name: Take a while
-      ansible.builtin.command: "sleep {{ delay | default(0) }}"
-      when: (delay | default(0) | int) > 0
+      ansible.builtin.command: "sleep {{ pause_for | default(0) }}"
+      when: (pause_for | default(0) | int) > 0
     - name: Fail when asked
       ansible.builtin.fail:
         msg: "{{ inventory_hostname }} broke on purpose"

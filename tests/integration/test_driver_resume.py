@@ -1,6 +1,6 @@
 """craton run --resume: a driver killed with kill -9 mid-run, and a run stopped by --max-fail-percentage.
 
-Every host takes three seconds (``delay``), so that a host that has written its
+Every host takes three seconds (``pause_for``), so that a host that has written its
 ``started`` marker cannot finish during the instant between seeing it and the kill.
 """
 
@@ -20,7 +20,7 @@ import driver_helpers as dh
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory, redis_url):
     tmp = tmp_path_factory.mktemp("driver-resume")
-    hosts = {"h%d" % i: dh.local_host(delay=3) for i in range(1, 7)}
+    hosts = {"h%d" % i: dh.local_host(pause_for=3) for i in range(1, 7)}
     hosts.update({"f%d" % i: dh.local_host(fail_me=True) for i in range(1, 5)})
     url = dh.make_fleet(tmp, hosts)
     return {"tmp": tmp, "url": url, "playbook": dh.write_playbook(tmp), "env": dh.env(tmp, redis_url),

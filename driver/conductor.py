@@ -1,0 +1,166 @@
+# -*- coding: utf-8 -*-
+# Copyright: craton.fleet contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Runs across several controllers: a TaskFlow jobboard in Redis and conductors.
+
+A run's flow (the same flow ``craton run`` makes, from the same spec) is posted as a
+*job* on a Redis jobboard; conductor processes on any number of controllers claim
+jobs one at a time and run their flows with a parallel engine, persisting to the
+shared run state database. A conductor that dies loses its claim and another one
+resumes the job from the persisted state. See docs/driver.md.
+
+    python -m ansible_collections.craton.fleet.driver.conductor --name ctl-1 \\
+        --state-url mysql+pymysql://... --redis-url redis://... [--parallel N]
+
+Conductors take ``CRATON_DATABASE_URL``, ``CRATON_REDIS_URL`` and ``CRATON_REDIS_PREFIX``
+from their environment for the playbooks they start; the playbook and inventory paths
+of a run must exist on every controller. Each job's flow and task states go to the
+run's Redis stream (source ``driver``) as with ``craton run``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import socket
+import sys
+from urllib.parse import urlsplit
+
+from ansible_collections.craton.fleet.driver import flow as run_flow
+from ansible_collections.craton.fleet.driver.reporter import Reporter, Tally
+from ansible_collections.craton.fleet.driver.state import open_store
+from ansible_collections.craton.fleet.driver.terminal import Terminal
+from ansible_collections.craton.fleet.plugins.module_utils import events as ev
+from ansible_collections.craton.fleet.plugins.module_utils.event_sender import EventSender
+from ansible_collections.craton.fleet.plugins.module_utils.redis_connection import redis_client, resolve_url
+
+DEFAULT_NAMESPACE = "craton-jobs"
+
+
+def jobboard(redis_url, store, name="craton-runs", namespace=DEFAULT_NAMESPACE):
+    """A connected TaskFlow Redis jobboard on ``redis_url`` (redis:// or unix://)."""
+    from taskflow.jobs import backends as jobboards  # pylint: disable=import-outside-toplevel
+    parts = urlsplit(resolve_url(redis_url))
+    conf = {"board": "redis", "namespace": namespace}
+    if parts.scheme == "unix":
+        conf["unix_socket_path"] = parts.path
+    else:
+        conf.update(host=parts.hostname or "127.0.0.1", port=parts.port or 6379)
+        if parts.scheme == "rediss":
+            conf["ssl"] = True
+    db_number = (parts.path or "/0").strip("/") if parts.scheme != "unix" else "0"
+    conf["db"] = int(db_number or 0)
+    if parts.password:
+        conf["password"] = parts.password
+    if parts.username:
+        conf["username"] = parts.username
+    board = jobboards.fetch(name, conf, persistence=store.backend)
+    board.connect()
+    return board
+
+
+def create_run(store, spec, flow=None):
+    """The logbook and flow detail of a new run (``craton run`` makes them so too)."""
+    from taskflow.engines import helpers  # pylint: disable=import-outside-toplevel
+    from taskflow.utils import persistence_utils  # pylint: disable=import-outside-toplevel
+    flow = flow or run_flow.make_flow(spec)
+    book = store.new_book(spec["run_id"], {"playbook": spec["playbook"], "hosts": len(spec["hosts"])})
+    detail = persistence_utils.create_flow_detail(flow, book=book, backend=store.backend)
+    helpers.save_factory_details(detail, run_flow.FACTORY, [], {"spec": spec}, backend=store.backend)
+    return book, detail
+
+
+def post_run(board, store, spec):
+    """Persist a new run and post it as a job; returns the job."""
+    book, detail = create_run(store, spec)
+    return board.post(run_flow.flow_name(spec["run_id"]), book=book, details={"flow_uuid": detail.uuid})
+
+
+class _RunEvents:
+    """The driver's events of one job's engine, as a context manager (a conductor listener)."""
+
+    def __init__(self, engine, spec, connect):
+        self.spec = spec
+        keys = ev.RunKeys(os.environ.get("CRATON_REDIS_PREFIX") or ev.DEFAULT_PREFIX, spec["run_id"])
+        self.sender = EventSender(connect=connect, keys=keys, source="driver",
+                                  writer_info={"pid": os.getpid(), "controller": socket.gethostname(),
+                                               "playbook": spec["playbook"], "conductor": True},
+                                  run_info={"playbook": spec["playbook"], "controller": socket.gethostname()})
+        self.tally = Tally(spec["hosts"])
+        # pylint: disable-next=consider-using-with
+        self.reporter = Reporter(self.sender, spec, self.tally, Terminal(self.tally, open(os.devnull, "w"), tty=False))
+        self.engine = engine
+
+    def __enter__(self):
+        from taskflow.types import notifier  # pylint: disable=import-outside-toplevel
+        self.engine.notifier.register(notifier.Notifier.ANY, self.reporter.flow_changed)
+        self.engine.atom_notifier.register(notifier.Notifier.ANY, self.reporter.atom_changed)
+        self.sender.start()
+        self.sender.emit("run_start", playbook=self.spec["playbook"], hosts=len(self.spec["hosts"]),
+                         controller=socket.gethostname())
+        self.sender.register_hosts(self.spec["hosts"])
+        return self
+
+    def __exit__(self, *exc):
+        from taskflow.types import notifier  # pylint: disable=import-outside-toplevel
+        self.engine.notifier.deregister(notifier.Notifier.ANY, self.reporter.flow_changed)
+        self.engine.atom_notifier.deregister(notifier.Notifier.ANY, self.reporter.atom_changed)
+        counts = {k: v for k, v in self.tally.counts().items() if v}
+        self.sender.emit("run_end", results=counts, totals=self.tally.totals(), events=self.sender.made + 1,
+                         dropped=self.sender.dropped)
+        self.sender.close(10.0)
+        return False
+
+
+def make_conductor(name, board, store, parallel, connect):
+    """A blocking conductor (one job at a time) whose engines report to the runs' Redis streams."""
+    from taskflow.conductors.backends import impl_blocking  # pylint: disable=import-outside-toplevel
+
+    class Conductor(impl_blocking.BlockingConductor):
+        """BlockingConductor + the driver's Redis events for each job."""
+
+        def _listeners_from_job(self, job, engine):
+            listeners = super()._listeners_from_job(job, engine)
+            with contextlib.closing(store.connection()) as conn:
+                detail = conn.get_flow_details(job.details["flow_uuid"], lazy=True)
+            spec = ((detail.meta or {}).get("factory") or {}).get("kwargs", {}).get("spec")
+            if spec:
+                listeners.append(_RunEvents(engine, spec, connect))
+            return listeners
+
+    return Conductor(name, board, persistence=store.backend, engine="parallel",
+                     engine_options={"executor": "threaded", "max_workers": parallel})
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m ansible_collections.craton.fleet.driver.conductor",
+                                     description="A TaskFlow conductor for craton runs posted on a Redis jobboard.")
+    parser.add_argument("--name", default="%s-%d" % (socket.gethostname(), os.getpid()))
+    parser.add_argument("--state-url", required=True, help="the shared run state database")
+    parser.add_argument("--redis-url", help="Redis of the jobboard and the events (default $CRATON_REDIS_URL)")
+    parser.add_argument("--namespace", default=DEFAULT_NAMESPACE, help="jobboard key namespace")
+    parser.add_argument("--parallel", type=int, default=1)
+    args = parser.parse_args(argv)
+    url = resolve_url(args.redis_url)
+    store = open_store(args.state_url, None)
+    board = jobboard(url, store, namespace=args.namespace)
+    conductor = make_conductor(args.name, board, store, args.parallel, lambda: redis_client(url))
+
+    def log(event, details):
+        job = details.get("job")
+        sys.stdout.write("%s %s %s\n" % (args.name, event, getattr(job, "name", "")))
+        sys.stdout.flush()
+    for event in ("job_consumed", "job_abandoned", "running_start"):
+        conductor.notifier.register(event, log)
+    signal.signal(signal.SIGTERM, lambda *_: conductor.stop())
+    sys.stdout.write("%s ready\n" % args.name)
+    sys.stdout.flush()
+    with contextlib.closing(board):
+        conductor.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
