@@ -11,44 +11,20 @@ all: the archive is written to a temporary file next to it and renamed.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import tempfile
 
 from ansible_collections.craton.fleet.plugins.module_utils.errors import CratonError
-from ansible_collections.craton.fleet.plugins.module_utils.names import check_var_name
+from ansible_collections.craton.fleet.plugins.module_utils.filter_args import host_vars_filter
 
 FORMATS = ("tgz", "zip")
-
-
-def host_var_filter(pairs):
-    """{key: [accepted values]} from ``KEY=VALUE`` arguments.
-
-    A value is accepted as the string and, when it reads as JSON (``80``,
-    ``true``, ``null``), as that value too; a key given several times accepts
-    any of its values."""
-    accepted = {}
-    for pair in pairs or ():
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise CratonError("--host-var expects KEY=VALUE, not %r" % pair)
-        check_var_name(key, "--host-var")
-        values = accepted.setdefault(key, [])
-        values.append(value)
-        try:
-            parsed = json.loads(value)
-        except ValueError:
-            continue
-        if not isinstance(parsed, (dict, list, str)):
-            values.append(parsed)
-    return accepted or None
 
 
 def filters_from_args(args):
     """The inventory filters (as in craton.yml) given on the command line."""
     return {"tenant": args.tenant, "regions": args.region, "groups": args.group, "hosts": args.host,
-            "host_vars": host_var_filter(args.host_var), "active_only": not args.all}
+            "host_vars": host_vars_filter(args.host_var), "active_only": not args.all}
 
 
 class AtomicOutput:
