@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import getpass
 import os
+import resource
+import signal
 import socket
 import subprocess
 import sys
@@ -286,7 +288,9 @@ class Run:  # pylint: disable=too-many-instance-attributes
             code, outcome = EXIT_OK, None
         sender.emit("run_end", results={k: v for k, v in counts.items() if v}, totals=tally.totals(),
                     events=sender.made + 1, dropped=sender.dropped)
-        sender.update_writer(ended_at=round(time.time(), 3), exit_code=code)
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        sender.update_writer(ended_at=round(time.time(), 3), exit_code=code,
+                             driver_cpu=round(usage.ru_utime + usage.ru_stime, 3))
         written = sender.close(10.0)
         self._notices(sender)
         if not written:
@@ -327,6 +331,12 @@ class Run:  # pylint: disable=too-many-instance-attributes
             except Exception as e:  # pylint: disable=broad-except
                 outcome["error"] = "%s: %s" % (type(e).__name__, e)
 
+        def interrupted(signum, _frame):
+            # Before anything else: a playbook that ends because of this signal is not a host result.
+            processes.STOPPING.set()
+            raise KeyboardInterrupt(signum)
+
+        previous = {sig: signal.signal(sig, interrupted) for sig in (signal.SIGINT, signal.SIGTERM)}
         thread = threading.Thread(target=target, name="craton-run-engine", daemon=True)
         thread.start()
         try:
@@ -344,6 +354,8 @@ class Run:  # pylint: disable=too-many-instance-attributes
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(EXIT_INTERRUPTED)  # pylint: disable=protected-access
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         return outcome.get("error")
 
 

@@ -68,8 +68,7 @@ class Terminal:
         self._bar(force=True)
 
     def flow_state(self, state):
-        if not self.tty and state in ("RESUMING", "SUSPENDED"):
-            self._write_line("flow %s" % state.lower())
+        """Flow states go to Redis; the terminal says what they mean in the summary."""
 
     def started(self, name):
         with self.lock:
