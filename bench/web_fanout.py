@@ -45,6 +45,7 @@ import sys
 import tempfile
 import threading
 import time
+from functools import partial
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "build", "collections"))
@@ -62,6 +63,10 @@ def percentile(values, p):
         return float("nan")
     values = sorted(values)
     return values[min(len(values) - 1, int(round(p / 100.0 * (len(values) - 1))))]
+
+
+def last_stream_id(client, keys):
+    return client.xrevrange(keys.events, count=1)[0][0].decode()
 
 
 def cpu_seconds(pid):
@@ -177,7 +182,7 @@ def replay(replay_run, rate):
     tick = 0
     while not done:
         events, hosts = [], {}
-        for _ in range(per_tick):
+        for _i in range(per_tick):
             try:
                 e, host_state = next(body)
             except StopIteration:
@@ -362,7 +367,7 @@ async def bench(args, port, token, redis_client, redis_pid, server_pid):
     run = Replay(redis_client, run_id, args.hosts, args.events)
     run.start()
     path = "/progress/api/runs/%s/events" % run_id
-    clients = [Client(port, path, token) for _ in range(args.clients)]
+    clients = [Client(port, path, token) for _i in range(args.clients)]
     tasks = [asyncio.ensure_future(c.run()) for c in clients]
     await asyncio.wait_for(asyncio.gather(*(c.got_first.wait() for c in clients)), 30)
     for c in clients:  # the announcement batch was written before the clients came: not a lag
@@ -372,7 +377,7 @@ async def bench(args, port, token, redis_client, redis_pid, server_pid):
     replay_done = threading.Event()
     if args.browser:
         watch = BrowserWatch(args.browser, "http://127.0.0.1:%d/progress/runs/%s?token=%s" % (port, run_id, token),
-                             replay_done, lambda: redis_client.xrevrange(run.keys.events, count=1)[0][0].decode())
+                             replay_done, partial(last_stream_id, redis_client, run.keys))
         watch.start()
         await asyncio.get_running_loop().run_in_executor(None, watch.ready.wait)
     cpu0 = cpu_seconds(server_pid), cpu_seconds(redis_pid) if redis_pid else float("nan")
@@ -425,7 +430,7 @@ async def bench(args, port, token, redis_client, redis_pid, server_pid):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--hosts", type=int, default=10000)
     parser.add_argument("--events", type=int, default=100000)
     parser.add_argument("--clients", type=int, default=20)

@@ -16,7 +16,6 @@ import subprocess
 import sys
 import time
 
-import pytest
 import redis
 
 import callback_runs as cr
@@ -156,7 +155,7 @@ def test_page_follows_a_real_run_live_through_reconnects_to_the_end(chromium_pat
             #    (Last-Event-ID) brings the rest when it is back.
             server.stop()
             gate2.write_text("go")
-            out, _ = proc.communicate(timeout=120)
+            out = proc.communicate(timeout=120)[0]
             assert proc.returncode == 4, out  # unreachable hosts (and failed ones)
             wait_until("the run finished in Redis", lambda: ev.read_summary(client, keys).get("state") == "finished")
             server.start()
@@ -189,6 +188,13 @@ def test_page_follows_a_real_run_live_through_reconnects_to_the_end(chromium_pat
             assert state["last"] == missed[-1][0]
             assert state["connects"] >= 3
             page.screenshot(path=os.path.join(OUTPUT, "progress_run.png"), full_page=True)
+
+            # 5. The runs list (the cookie is sent there too).
+            page.goto("%s/progress/" % server.url)
+            listed = page.locator('#runs-body tr[data-run="%s"]' % run_id)
+            expect(listed).to_have_attribute("data-state", "finished")
+            expect(listed).to_contain_text("site.yml")
+            expect(listed.locator("td.num")).to_have_text(["0", "5", "2", "1"])
             browser.close()
     finally:
         if proc.poll() is None:

@@ -197,5 +197,7 @@ def test_auth_and_bad_input(server, rclient):
     assert status == 200
     status, _h, body = server.get("/progress/runs/%s" % run.keys.run_id, token=False)
     assert status == 401 and b"?token=" in body
+    status, headers, body = server.get("/progress/?token=craton_nope", token=False)
+    assert status == 401 and b"invalid API token" in body and "set-cookie" not in headers
     status, _h, body = server.get("/progress/static/run.js", token=False)
     assert status == 200 and b"EventSource" in body
