@@ -300,6 +300,13 @@ def _json_ready(value, key, untrusted=False):
     return value
 
 
+def _check_json(variables):
+    """Raise now (before any byte is written) what :func:`_dump_vars` would raise later."""
+    if any(isinstance(v, _Unsafe) and not _reads_as_str(v) for v in variables.values()):
+        for key, value in variables.items():
+            _json_ready(value, key)
+
+
 def _dump_json(variables):
     document = {key: _json_ready(value, key) for key, value in variables.items()}
     body = json.dumps(document, ensure_ascii=False, indent=2, allow_nan=True)
@@ -410,6 +417,7 @@ class _Plan:
                 self.groups.append((name, priority, []))
                 variables = _variables(entry["vars"], set(entry["untrusted"]), skip_priority=True)
                 if variables:
+                    _check_json(variables)
                     self.group_vars[name] = variables
         for group in inventory["groups"]:
             name = group["name"]
@@ -427,9 +435,14 @@ class _Plan:
                 self.parents.setdefault(child, []).append(name)
             variables = _variables(variables, untrusted, skip_priority=True)
             if variables:
+                _check_json(variables)
                 self.group_vars[name] = variables
         for host in self.hosts:
             _check_host_name(host["name"])
+            untrusted = host["untrusted"]
+            if untrusted and any(isinstance(host["vars"][k], str) and not _reads_as_str(host["vars"][k])
+                                 for k in untrusted):
+                _check_json(_variables(host["vars"], set(untrusted)))
             mine = [tenant_groups[(None, host["tenant"])]]
             region = region_groups.get((host["tenant"], host["region"]))
             if region is not None:

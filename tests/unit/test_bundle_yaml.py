@@ -141,3 +141,12 @@ def test_tar_headers_read_back_as_written(path, mode, size):
             path, mode, 0, 0, 0, "root", "root")
         assert info.isdir() if size is None else (info.isreg() and info.size == size)
     assert header == bundle._tarfile_header(path, mode, size)  # pylint: disable=protected-access
+
+
+def test_the_marker_error_comes_before_the_first_byte():
+    host = {"id": 1, "name": "h", "tenant": "t", "region": None, "groups": [], "well_known": {},
+            "vars": {"port": "8080", "data": {"__ansible_unsafe": "x"}}, "untrusted": ["port"]}
+    inventory = {"tenants": [{"id": 1, "name": "t", "vars": {}, "untrusted": []}], "regions": [], "groups": [],
+                 "hosts": [host], "warnings": []}
+    with pytest.raises(CratonError, match="variable 'data'"):
+        bundle.iter_bundle(inventory, "tgz")  # raises here, not while the chunks are consumed
