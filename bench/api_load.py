@@ -173,7 +173,7 @@ def main(argv=None):
     parser.add_argument("--list-requests", type=int, default=3200, help="list requests in (1)")
     parser.add_argument("--archive-requests", type=int, default=64, help="archive requests in (2)")
     parser.add_argument("--repeat", type=int, default=5, help="runs of each side in (3)")
-    parser.add_argument("--workers", type=int, default=1, help="craton serve --workers")
+    parser.add_argument("--workers", type=int, default=2, help="craton serve --workers (default 2: one per core of the CI machine)")
     parser.add_argument("--mariadb", metavar="SERVER_URL", help="use a new database on this MariaDB server")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     args = parser.parse_args(argv)
