@@ -91,7 +91,7 @@ def _apply_group(ctx, group_id, **params):
 
 
 @router.get("", response_model=Page[GroupOut], responses=READ_ERRORS, summary="List groups")
-async def list_groups(ctx: Context = Depends(require("reader")), pages=Depends(page_params),
+def list_groups(ctx: Context = Depends(require("reader")), pages=Depends(page_params),
                 tenant_id: int | None = Query(None, ge=0, le=MAX_ID, description="only groups of this tenant"),
                 name: str | None = Query(None, max_length=255, description="only the group of this name")):
     filters = scoped(ctx, Group.tenant_id)
@@ -160,7 +160,7 @@ def _change_member(ctx, group_id, model, member_id, what, option, mode):
 
 @router.get("/{group_id}/children", response_model=list[Member], responses=READ_ERRORS,
             summary="List the child groups of a group")
-async def list_children(group_id: PathId, ctx: Context = Depends(require("reader"))):
+def list_children(group_id: PathId, ctx: Context = Depends(require("reader"))):
     return _members(ctx, group_id, Group, GroupChild, GroupChild.parent_id, GroupChild.child_id)
 
 
@@ -178,7 +178,7 @@ def remove_child(group_id: PathId, child_id: PathId, ctx: Context = Depends(requ
 
 @router.get("/{group_id}/hosts", response_model=list[Member], responses=READ_ERRORS,
             summary="List the member hosts of a group")
-async def list_members(group_id: PathId, ctx: Context = Depends(require("reader"))):
+def list_members(group_id: PathId, ctx: Context = Depends(require("reader"))):
     return _members(ctx, group_id, Host, GroupHost, GroupHost.group_id, GroupHost.host_id)
 
 

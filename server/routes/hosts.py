@@ -99,7 +99,7 @@ def region_name(session, region_id, tenant_id):
 
 
 @router.get("", response_model=Page[HostOut], responses=READ_ERRORS, summary="List hosts")
-async def list_hosts(ctx: Context = Depends(require("reader")), pages=Depends(page_params),
+def list_hosts(ctx: Context = Depends(require("reader")), pages=Depends(page_params),
                tenant_id: int | None = Query(None, ge=0, le=MAX_ID, description="only hosts of this tenant"),
                region_id: int | None = Query(None, ge=0, le=MAX_ID, description="only hosts of this region"),
                group_id: int | None = Query(None, ge=0, le=MAX_ID, description="only direct members of this group"),

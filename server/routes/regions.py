@@ -73,7 +73,7 @@ def get_region(ctx, tenant_id, region_id):
 
 
 @router.get("", response_model=Page[RegionOut], responses=READ_ERRORS, summary="List regions")
-async def list_regions(ctx: Context = Depends(require("reader")), pages=Depends(page_params),
+def list_regions(ctx: Context = Depends(require("reader")), pages=Depends(page_params),
                  tenant_id: int | None = Query(None, ge=0, le=MAX_ID, description="only regions of this tenant"),
                  name: str | None = Query(None, max_length=255, description="only regions of this name")):
     filters = scoped(ctx, Region.tenant_id)
@@ -95,7 +95,7 @@ def create_region(body: RegionCreate, ctx: Context = Depends(require("editor")))
 
 @router.get("/{tenant_id}", response_model=Page[RegionOut], responses=READ_ERRORS,
             summary="List the regions of a tenant")
-async def regions_of_tenant(tenant_id: PathId, ctx: Context = Depends(require("reader")), pages=Depends(page_params)):
+def regions_of_tenant(tenant_id: PathId, ctx: Context = Depends(require("reader")), pages=Depends(page_params)):
     read(ctx, lambda s: tenant_name(s, ctx, tenant_id))
     return page(ctx, "regions", COLUMNS, Region.id, [("tenant_id", equals(Region.tenant_id), tenant_id)], pages, item)
 

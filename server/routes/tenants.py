@@ -69,7 +69,7 @@ def get_tenant(ctx, tenant_id):
 
 
 @router.get("", response_model=Page[TenantOut], responses=READ_ERRORS, summary="List tenants")
-async def list_tenants(ctx: Context = Depends(require("reader")), pages=Depends(page_params),
+def list_tenants(ctx: Context = Depends(require("reader")), pages=Depends(page_params),
                  name: str | None = Query(None, max_length=255, description="only the tenant of this name")):
     filters = scoped(ctx, Tenant.id)
     if name is not None:
