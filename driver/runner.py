@@ -98,8 +98,8 @@ def connect_redis(url):
     try:
         client.ping()
     except Exception as e:  # pylint: disable=broad-except
-        raise CratonError("cannot reach Redis at %s: %s" % (safe_redis_url(url), str(e).strip().splitlines()[0]
-                                                           if str(e).strip() else type(e).__name__)) from None
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise CratonError("cannot reach Redis at %s: %s" % (safe_redis_url(url), reason)) from None
     return url, client, (lambda: redis_client(url, timeout=timeout, **tls))
 
 

@@ -118,8 +118,9 @@ def summary_lines(run_id, tally, outcome, elapsed, work_dir):
     not_run = tally.total - tally.done
     if not_run:
         parts.append("%d not run" % not_run)
-    lines.append("run %s: %d host%s in %.1f s: %s" % (run_id, tally.total, "" if tally.total == 1 else "s",
-                                                    elapsed, ", ".join(parts) or "nothing done"))
+    plural = "" if tally.total == 1 else "s"
+    done = ", ".join(parts) or "nothing done"
+    lines.append("run %s: %d host%s in %.1f s: %s" % (run_id, tally.total, plural, elapsed, done))
     failed = tally.failed_hosts()
     for status in ("failed", "unreachable"):
         names = sorted(h for h, r in failed.items() if r["status"] == status)

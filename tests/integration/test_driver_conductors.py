@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import uuid
 
 from ansible_collections.craton.fleet.driver import conductor as tf_conductor
@@ -46,7 +45,7 @@ def test_two_conductors_share_the_runs_posted_on_a_redis_jobboard(tmp_path, redi
         cr.wait_for(lambda: all(any("ready" in ln for ln in lines) for _p, lines in conductors), 60, "conductors")
         store = open_store(state_url, None)
         board = tf_conductor.jobboard(redis_url, store, namespace=namespace)
-        run_ids = [cr.new_run_id() for _ in range(2)]
+        run_ids = [cr.new_run_id(), cr.new_run_id()]
         for run_id, host in zip(run_ids, ("c1", "c2")):
             spec = run_spec.make_spec(run_id, playbook, {"config": {"plugin": run_spec.PLUGIN, "tenant": "acme"}},
                                       [host], extra_vars=["marker_dir=%s" % (tmp_path / "markers")])
