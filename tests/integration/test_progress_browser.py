@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import time
+from types import SimpleNamespace
 
 import redis
 
@@ -75,7 +76,7 @@ def wait_until(what, check, timeout=60):
 
 
 def test_page_follows_a_real_run_live_through_reconnects_to_the_end(chromium_path, redis_url, tmp_path):
-    from playwright.sync_api import expect, sync_playwright  # pylint: disable=import-outside-toplevel
+    from playwright.sync_api import sync_playwright  # pylint: disable=import-outside-toplevel
 
     os.makedirs(OUTPUT, exist_ok=True)
     url = "sqlite:///%s" % (tmp_path / "fleet.db")
@@ -98,103 +99,14 @@ def test_page_follows_a_real_run_live_through_reconnects_to_the_end(chromium_pat
             browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_FLAGS)
             page = browser.new_page(viewport={"width": 1280, "height": 1000})
             page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto("%s/progress/runs/%s?token=%s" % (server.url, run_id, server.token))
-            assert page.url.endswith("/progress/runs/%s" % run_id)  # the token went into a cookie
-
-            def count(name):
-                return page.locator("#count-" + name)
-
-            def row(host):
-                return page.locator('.host-row[data-host="%s"]' % host)
-
-            # 1. Half way (every good host waits at gate one): live counts and host states.
-            expect(count("running")).to_have_text("5", timeout=60000)
-            expect(count("failed")).to_have_text("2")
-            expect(count("unreachable")).to_have_text("1")
-            expect(count("done")).to_have_text("3")
-            expect(count("expected")).to_have_text("8")
-            expect(page.locator("#state")).to_have_text("running")
-            expect(page.locator("#connection")).to_have_text("live")
-            expect(row("bad1")).to_have_attribute("data-status", "failed")
-            expect(row("bad1").locator(".msg")).to_have_text("bad1 is broken")
-            expect(row("dead")).to_have_attribute("data-status", "unreachable")
-            expect(row("dead").locator(".msg")).to_contain_text("Connection refused")
-            expect(row("e1")).to_have_attribute("data-status", "running")
-            # Regions and groups from the fleet database.
-            expect(page.locator('#agg-regions tr[data-name="east"] td').nth(1)).to_have_text("1/4")
-            expect(page.locator('#agg-regions tr[data-name="west"] td').nth(1)).to_have_text("2/4")
-            expect(page.locator('#agg-groups tr[data-name="flaky"] td').nth(1)).to_have_text("2/2")
-            expect(page.locator('#agg-groups tr[data-name="app"] td').nth(1)).to_have_text("1/6")
-            # Filters and search.
-            page.click('#filters button[data-filter="failed"]')
-            expect(page.locator(".host-row")).to_have_count(2)
-            assert sorted(page.locator(".host-row").evaluate_all("rs => rs.map(r => r.dataset.host)")) == BAD
-            page.click('#filters button[data-filter="running"]')
-            expect(page.locator(".host-row")).to_have_count(5)
-            page.click('#filters button[data-filter="all"]')
-            page.fill("#search", "dead")
-            expect(page.locator(".host-row")).to_have_count(1)
-            page.fill("#search", "")
-            expect(page.locator(".host-row")).to_have_count(8)
-            page.screenshot(path=os.path.join(OUTPUT, "progress_run_live.png"), full_page=True)
-
-            # 2. The page's stream is dropped; the run passes gate one meanwhile; a reconnect
-            #    from the last id catches up.
-            page.evaluate("cratonProgress.eventSource.close()")
-            gate1.write_text("go")
-            wait_until("the good hosts past gate one", lambda: all(
-                s.get("task") == "after one" for h, s in ev.read_hosts(client, keys).items() if h in GOOD))
-            page.wait_for_timeout(300)
-            expect(row("e1").locator(".task")).not_to_have_text("after one")  # really disconnected
-            page.evaluate("cratonProgress.connect()")
-            for host in GOOD:
-                expect(row(host).locator(".task")).to_have_text("after one", timeout=20000)
-            expect(page.locator("#connection")).to_have_text("live")
-
-            # 3. The server goes away while the run finishes; the browser's own reconnect
-            #    (Last-Event-ID) brings the rest when it is back.
-            server.stop()
-            gate2.write_text("go")
-            out = proc.communicate(timeout=120)[0]
-            assert proc.returncode == 4, out  # unreachable hosts (and failed ones)
-            wait_until("the run finished in Redis", lambda: ev.read_summary(client, keys).get("state") == "finished")
-            server.start()
-            expect(page.locator("#state")).to_have_text("finished", timeout=30000)
-            expect(page.locator("#connection")).to_have_text("finished", timeout=30000)
-
-            # 4. The end: the page agrees with Redis and with Ansible's recap.
-            summary = ev.read_summary(client, keys)
-            hosts = ev.read_hosts(client, keys)
-            recap = cr.recap(out)
-            assert sorted(recap) == sorted(GOOD + BAD + ["dead"])
-            for status in ("ok", "changed", "failed", "unreachable", "skipped", "running", "pending"):
-                expect(count(status)).to_have_text(str(summary["hosts_" + status]))
-            expect(count("done")).to_have_text("8")
-            assert summary["hosts_failed"] == 2 and summary["hosts_unreachable"] == 1
-            for host, state in hosts.items():
-                expect(row(host)).to_have_attribute("data-status", state["status"])
-            for host in GOOD:
-                assert "changed=3" in recap[host] and hosts[host]["status"] == "changed"
-                expect(row(host).locator(".task")).to_have_text("last step")
-            expect(page.locator("#final")).to_contain_text("5 changed, 2 failed, 1 unreachable")
-            expect(page.locator('#agg-regions tr[data-name="east"] td').nth(1)).to_have_text("4/4")
-            # Every event after the page's snapshot arrived exactly once, across both reconnects.
-            state = page.evaluate("({events: cratonProgress.state.events, duplicates: cratonProgress.state.duplicates,"
-                                  " from: cratonProgress.state.snapshotId, last: cratonProgress.state.lastId,"
-                                  " connects: cratonProgress.state.connects})")
-            missed = ev.read_events(client, keys, after=state["from"])
-            assert state["duplicates"] == 0
-            assert state["events"] == len(missed)
-            assert state["last"] == missed[-1][0]
-            assert state["connects"] >= 3
-            page.screenshot(path=os.path.join(OUTPUT, "progress_run.png"), full_page=True)
-
-            # 5. The runs list (the cookie is sent there too).
-            page.goto("%s/progress/" % server.url)
-            listed = page.locator('#runs-body tr[data-run="%s"]' % run_id)
-            expect(listed).to_have_attribute("data-state", "finished")
-            expect(listed).to_contain_text("site.yml")
-            expect(listed.locator("td.num")).to_have_text(["0", "5", "2", "1"])
+            try:
+                check_page(page, server, SimpleNamespace(id=run_id, proc=proc, client=client, keys=keys,
+                                                         gates=(gate1, gate2)))
+            except Exception:
+                # Keep what helps to understand a failure: the page as it was, the server's log.
+                page.screenshot(path=os.path.join(OUTPUT, "progress_run_failure.png"), full_page=True)
+                print("craton serve log:\n%s" % server.log())
+                raise
             browser.close()
     finally:
         if proc.poll() is None:
@@ -203,3 +115,108 @@ def test_page_follows_a_real_run_live_through_reconnects_to_the_end(chromium_pat
         server.stop()
         client.close()
     assert not errors, errors
+
+
+def check_page(page, server, run):
+    """The steps of the test on the open page (see the module docstring)."""
+    from playwright.sync_api import expect  # pylint: disable=import-outside-toplevel
+
+    run_id, proc, client, keys = run.id, run.proc, run.client, run.keys
+    gate1, gate2 = run.gates
+    page.goto("%s/progress/runs/%s?token=%s" % (server.url, run_id, server.token))
+    assert page.url.endswith("/progress/runs/%s" % run_id)  # the token went into a cookie
+
+    def count(name):
+        return page.locator("#count-" + name)
+
+    def row(host):
+        return page.locator('.host-row[data-host="%s"]' % host)
+
+    # 1. Half way (every good host waits at gate one): live counts and host states.
+    expect(count("running")).to_have_text("5", timeout=60000)
+    expect(count("failed")).to_have_text("2")
+    expect(count("unreachable")).to_have_text("1")
+    expect(count("done")).to_have_text("3")
+    expect(count("expected")).to_have_text("8")
+    expect(page.locator("#state")).to_have_text("running")
+    expect(page.locator("#connection")).to_have_text("live")
+    expect(row("bad1")).to_have_attribute("data-status", "failed")
+    expect(row("bad1").locator(".msg")).to_have_text("bad1 is broken")
+    expect(row("dead")).to_have_attribute("data-status", "unreachable")
+    expect(row("dead").locator(".msg")).to_contain_text("Connection refused")
+    expect(row("e1")).to_have_attribute("data-status", "running")
+    # Regions and groups from the fleet database.
+    expect(page.locator('#agg-regions tr[data-name="east"] td').nth(1)).to_have_text("1/4")
+    expect(page.locator('#agg-regions tr[data-name="west"] td').nth(1)).to_have_text("2/4")
+    expect(page.locator('#agg-groups tr[data-name="flaky"] td').nth(1)).to_have_text("2/2")
+    expect(page.locator('#agg-groups tr[data-name="app"] td').nth(1)).to_have_text("1/6")
+    # Filters and search.
+    page.click('#filters button[data-filter="failed"]')
+    expect(page.locator(".host-row")).to_have_count(2)
+    assert sorted(page.locator(".host-row").evaluate_all("rs => rs.map(r => r.dataset.host)")) == BAD
+    page.click('#filters button[data-filter="running"]')
+    expect(page.locator(".host-row")).to_have_count(5)
+    page.click('#filters button[data-filter="all"]')
+    page.fill("#search", "dead")
+    expect(page.locator(".host-row")).to_have_count(1)
+    page.fill("#search", "")
+    expect(page.locator(".host-row")).to_have_count(8)
+    page.screenshot(path=os.path.join(OUTPUT, "progress_run_live.png"), full_page=True)
+
+    # 2. The page's stream is dropped; the run passes gate one meanwhile; a reconnect
+    #    from the last id catches up.
+    page.evaluate("cratonProgress.eventSource.close()")
+    gate1.write_text("go")
+    wait_until("the good hosts past gate one", lambda: all(
+        s.get("task") == "after one" for h, s in ev.read_hosts(client, keys).items() if h in GOOD))
+    page.wait_for_timeout(300)
+    expect(row("e1").locator(".task")).not_to_have_text("after one")  # really disconnected
+    page.evaluate("cratonProgress.connect()")
+    for host in GOOD:
+        expect(row(host).locator(".task")).to_have_text("after one", timeout=20000)
+    expect(page.locator("#connection")).to_have_text("live")
+
+    # 3. The server goes away while the run finishes; the browser's own reconnect
+    #    (Last-Event-ID) brings the rest when it is back.
+    server.stop()
+    gate2.write_text("go")
+    out = proc.communicate(timeout=120)[0]
+    assert proc.returncode == 4, out  # unreachable hosts (and failed ones)
+    wait_until("the run finished in Redis", lambda: ev.read_summary(client, keys).get("state") == "finished")
+    server.start()
+    expect(page.locator("#state")).to_have_text("finished", timeout=30000)
+    expect(page.locator("#connection")).to_have_text("finished", timeout=30000)
+
+    # 4. The end: the page agrees with Redis and with Ansible's recap.
+    summary = ev.read_summary(client, keys)
+    hosts = ev.read_hosts(client, keys)
+    recap = cr.recap(out)
+    assert sorted(recap) == sorted(GOOD + BAD + ["dead"])
+    for status in ("ok", "changed", "failed", "unreachable", "skipped", "running", "pending"):
+        expect(count(status)).to_have_text(str(summary["hosts_" + status]))
+    expect(count("done")).to_have_text("8")
+    assert summary["hosts_failed"] == 2 and summary["hosts_unreachable"] == 1
+    for host, state in hosts.items():
+        expect(row(host)).to_have_attribute("data-status", state["status"])
+    for host in GOOD:
+        assert "changed=3" in recap[host] and hosts[host]["status"] == "changed"
+        expect(row(host).locator(".task")).to_have_text("last step")
+    expect(page.locator("#final")).to_contain_text("5 changed, 2 failed, 1 unreachable")
+    expect(page.locator('#agg-regions tr[data-name="east"] td').nth(1)).to_have_text("4/4")
+    # Every event after the page's snapshot arrived exactly once, across both reconnects.
+    state = page.evaluate("({events: cratonProgress.state.events, duplicates: cratonProgress.state.duplicates,"
+                          " from: cratonProgress.state.snapshotId, last: cratonProgress.state.lastId,"
+                          " connects: cratonProgress.state.connects})")
+    missed = ev.read_events(client, keys, after=state["from"])
+    assert state["duplicates"] == 0
+    assert state["events"] == len(missed)
+    assert state["last"] == missed[-1][0]
+    assert state["connects"] >= 3
+    page.screenshot(path=os.path.join(OUTPUT, "progress_run.png"), full_page=True)
+
+    # 5. The runs list (the cookie is sent there too).
+    page.goto("%s/progress/" % server.url)
+    listed = page.locator('#runs-body tr[data-run="%s"]' % run_id)
+    expect(listed).to_have_attribute("data-state", "finished")
+    expect(listed).to_contain_text("site.yml")
+    expect(listed.locator("td.num")).to_have_text(["0", "5", "2", "1"])
