@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import io
 import json
 import os
 import subprocess
@@ -16,6 +17,8 @@ import yaml
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from ansible_collections.craton.fleet.cli import db as db_cli
+from ansible_collections.craton.fleet.plugins.module_utils import bundle
 from bundle_helpers import extract, members, secret_names, tree, without_secret_paths
 from inventory_helpers import build, inventory_list, playbook, write_config
 
@@ -207,28 +210,43 @@ def test_per_host_bundles_hold_one_inventory_per_host(bundle_fleet, tmp_path, cr
             assert aggregate[path] == entry, path
 
 
+def _check_normalised(archive, fmt):
+    listed = members(archive, fmt)
+    names = [m[0] for m in listed]
+    assert names == sorted(names, key=lambda n: n.split("/")), "entries are not sorted"
+    if fmt == "tgz":
+        assert {(m[2], m[3]) for m in listed} == {(0, (0, 0, "root", "root"))}
+        assert archive[3] & 0x08 == 0, "file name in the gzip header"
+        assert archive[4:8] == b"\0\0\0\0", "gzip header mtime is not 0"
+    else:
+        assert {(m[2], m[3]) for m in listed} == {((1980, 1, 1, 0, 0, 0), 3)}
+    assert {m[1] & 0o777 for m in listed} == {0o755, 0o644, 0o600, 0o700}
+
+
 def test_archives_are_byte_identical_and_normalised(bundle_fleet, tmp_path, craton_env, run_craton):
-    for fmt in ("tgz", "zip"):
-        for per_host in ([], ["--per-host"]):
-            first = export(run_craton, bundle_fleet, tmp_path, "--tenant", "acme", *per_host, fmt=fmt, name="a")
-            second = export(run_craton, bundle_fleet, tmp_path, "--tenant", "acme", *per_host, fmt=fmt, name="b")
-            assert hashlib.sha256(first).hexdigest() == hashlib.sha256(second).hexdigest(), (fmt, per_host)
-            listed = members(first, fmt)
-            names = [m[0] for m in listed]
-            assert names == sorted(names, key=lambda n: n.split("/")), "entries are not sorted"
-            if fmt == "tgz":
-                assert {(m[2], m[3]) for m in listed} == {(0, (0, 0, "root", "root"))}
-                assert first[3] & 0x08 == 0, "file name in the gzip header"
-                assert first[4:8] == b"\0\0\0\0", "gzip header mtime is not 0"
-            else:
-                assert {(m[2], m[3]) for m in listed} == {((1980, 1, 1, 0, 0, 0), 3)}
-            modes = {m[0]: m[1] & 0o777 for m in listed}
-            assert set(modes.values()) == {0o755, 0o644, 0o600, 0o700}
-    # through a pipe (not seekable): the same bytes as in a file
+    # craton export twice, to a file
+    first = export(run_craton, bundle_fleet, tmp_path, "--tenant", "acme", name="a")
+    second = export(run_craton, bundle_fleet, tmp_path, "--tenant", "acme", name="b")
+    assert hashlib.sha256(first).hexdigest() == hashlib.sha256(second).hexdigest()
+    _check_normalised(first, "tgz")
+    # zip to a file and through a pipe (not seekable): the same bytes
+    zipped = export(run_craton, bundle_fleet, tmp_path, "--tenant", "acme", fmt="zip", name="c")
     piped = subprocess.run([PY, "-m", "ansible_collections.craton.fleet.cli", "--database-url", bundle_fleet,
                             "export", "--tenant", "acme", "--format", "zip", "-o", "-"],
                            capture_output=True, check=True, env=craton_env)
-    assert piped.stdout == export(run_craton, bundle_fleet, tmp_path, "--tenant", "acme", fmt="zip", name="c")
+    assert piped.stdout == zipped
+    _check_normalised(zipped, "zip")
+    # the writer in-process (as the REST API calls it), per host too: same bytes each time
+    for fmt, per_host in (("tgz", False), ("zip", False), ("tgz", True), ("zip", True)):
+        made = []
+        for _ in range(2):
+            out = io.BytesIO()
+            bundle.export_bundle(bundle_fleet, {"tenant": "acme"}, out, fmt=fmt, per_host=per_host)
+            made.append(out.getvalue())
+        assert made[0] == made[1], (fmt, per_host)
+        if not per_host:
+            assert made[0] == (first if fmt == "tgz" else zipped), "craton export and the writer differ"
+        _check_normalised(made[0], fmt)
 
 
 def test_a_play_over_an_extracted_bundle(bundle_fleet, tmp_path, craton_env, run_craton):
@@ -254,34 +272,49 @@ def test_a_play_over_an_extracted_bundle(bundle_fleet, tmp_path, craton_env, run
         "{{ 6 * 7 }}", "{{ lookup('env', 'HOME') }}", "{{ not_rendered }}", "{{ 6 * 7 }}")
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--tenant", "nope"], "tenant 'nope' named in the inventory filter does not exist"),
-    (["--tenant", "acme", "--region", "atlantis"], "region 'atlantis' in tenant 'acme' named in the inventory filter"),
-    (["--tenant", "acme", "--host", "nothing*"], "no host matches the filters"),
-    (["--tenant", "acme", "--host-var", "wave"], "--host-var expects KEY=VALUE, not 'wave'"),
-    (["--tenant", "acme", "--host-var", "1wave=x"], "invalid --host-var name '1wave'"),
-    (["--tenant", "acme", "-o", "/nonexistent/dir/out.tgz"], "cannot write /nonexistent/dir/out.tgz: No such file"),
-    (["--tenant", "acme", "-o", "."], "cannot write .: it is a directory"),
-    (["--tenant", "acme", "--format", "rar"], "invalid choice: 'rar'"),
-    (["--tenant", "acme", "--key-missing"], "no secret key: set CRATON_SECRET_KEY"),
-])
-def test_bad_input_is_one_line_and_writes_nothing(bundle_fleet, tmp_path, craton_env, run_craton, args, message):
-    out = tmp_path / "out"
-    out.mkdir()
-    env = dict(craton_env)
-    if "--key-missing" in args:
-        args = [a for a in args if a != "--key-missing"]
-        env = {k: v for k, v in env.items() if not k.startswith("CRATON_SECRET_KEY")}
+def _check_bad(run_craton, url, out, args, message, env):
     if "-o" not in args:
         args = args + ["-o", str(out / "bundle.tgz")]
-    proc = run_craton("--database-url", bundle_fleet, "export", *args, check=False, env=env)
+    proc = run_craton("--database-url", url, "export", *args, check=False, env=env)
     assert proc.returncode in (1, 2)  # 2: argparse usage errors
     assert message in proc.stderr
     assert "Traceback" not in proc.stderr
     if proc.returncode == 1:
         assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("craton: error: ")
     assert os.listdir(out) == [], "something was written"
-    assert not [p for p in os.listdir(tmp_path) if p.startswith(".")], "a temporary file was left behind"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--tenant", "nope"], "tenant 'nope' named in the inventory filter does not exist"),
+    (["--tenant", "acme", "--region", "atlantis"], "region 'atlantis' in tenant 'acme' named in the inventory filter"),
+    (["--tenant", "acme", "--group", "nogroup"], "group 'nogroup' in tenant 'acme' named in the inventory filter"),
+    (["--tenant", "acme", "--host", "nothing*"], "no host matches the filters"),
+    (["--tenant", "acme", "--key-missing"], "no secret key: set CRATON_SECRET_KEY"),
+])
+def test_bad_filters_are_one_line_and_write_nothing(bundle_fleet, tmp_path, craton_env, run_craton, args, message):
+    out = tmp_path / "out"
+    out.mkdir()
+    env = dict(craton_env)
+    if "--key-missing" in args:
+        args = [a for a in args if a != "--key-missing"]
+        env = {k: v for k, v in env.items() if not k.startswith("CRATON_SECRET_KEY")}
+    _check_bad(run_craton, bundle_fleet, out, args, message, env)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--host-var", "wave"], "--host-var expects KEY=VALUE, not 'wave'"),
+    (["--host-var", "1wave=x"], "invalid --host-var name '1wave'"),
+    (["-o", "/nonexistent/dir/out.tgz"], "cannot write /nonexistent/dir/out.tgz: No such file"),
+    (["-o", "."], "cannot write .: it is a directory"),
+    (["--format", "rar"], "invalid choice: 'rar'"),
+])
+def test_bad_arguments_are_one_line_and_write_nothing(tmp_path, craton_env, run_craton, args, message):
+    url = "sqlite:///%s" % (tmp_path / "fleet.db")
+    db_cli.upgrade(url)
+    build(url, {"acme": {"hosts": {"h": {"vars": {"wave": "early"}}}}})
+    out = tmp_path / "out"
+    out.mkdir()
+    _check_bad(run_craton, url, out, args, message, craton_env)
 
 
 def test_a_host_name_a_static_inventory_cannot_hold_is_refused(fleet_url, tmp_path, run_craton):
