@@ -239,7 +239,7 @@ def test_archives_are_byte_identical_and_normalised(bundle_fleet, tmp_path, crat
     # the writer in-process (as the REST API calls it), per host too: same bytes each time
     for fmt, per_host in (("tgz", False), ("zip", False), ("tgz", True), ("zip", True)):
         made = []
-        for _ in range(2):
+        for _attempt in range(2):
             out = io.BytesIO()
             bundle.export_bundle(bundle_fleet, {"tenant": "acme"}, out, fmt=fmt, per_host=per_host)
             made.append(out.getvalue())
