@@ -166,12 +166,13 @@ def _dump_with_pyyaml(data):
 # data, so each top-level value is written in flow style from JSON pieces: strings
 # double-quoted by the json module (YAML reads the same escapes), with the characters
 # that YAML does not accept raw escaped too; floats always with a dot or as .inf/.nan
-# (YAML 1.1 reads "1e+100" as a string); untrusted strings tagged !unsafe. Keys that
-# YAML could not read as a simple key (over 1024 characters) make the file fall back
-# to PyYAML. Every document starts with "---", so that Ansible never reads it as JSON.
+# (YAML 1.1 reads "1e+100" as a string); untrusted values tagged !unsafe (strings one by
+# one, lists and mappings as a whole). Keys that YAML could not read as a simple key
+# (over 1024 characters) make the file fall back to PyYAML; an untrusted string that
+# !unsafe cannot carry makes it JSON (see _dump_vars). Every YAML document starts with
+# "---", so that Ansible never reads it as JSON.
 
 _YAML_ESCAPE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
-_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PLAIN_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 _MAX_SIMPLE_KEY = 1000
 _json_str = json.encoder.encode_basestring  # the C version when available
@@ -194,7 +195,7 @@ def _quote(text):
 
 
 def _plain_or_quoted(text, pattern):
-    if pattern.match(text) and _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) == _STR_TAG:
+    if pattern.match(text) and _reads_as_str(text):
         return text
     if len(text) > _MAX_SIMPLE_KEY:
         raise _Fallback()
@@ -393,7 +394,7 @@ class _Plan:
     """What goes into a bundle: everything checked and every secret decrypted up front."""
 
     def __init__(self, inventory, decrypt):
-        self.groups = []  # [(name, priority or None, children, {"vars", "untrusted"} or None)]
+        self.groups = []  # [(name, ansible_group_priority for hosts.yml or None, [child names])]
         self.group_vars = {}  # group name -> variables ready to dump (only groups that have some)
         self.parents = {}
         self.hosts = inventory["hosts"]
