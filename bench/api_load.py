@@ -81,7 +81,7 @@ class Connection:
             line = await self.reader.readline()
             if line in (b"\r\n", b""):
                 break
-            name, _, value = line.decode("latin-1").partition(":")
+            name, _sep, value = line.decode("latin-1").partition(":")
             name = name.strip().lower()
             if name == "content-length":
                 length = int(value)
@@ -126,7 +126,7 @@ async def _load(port, token, clients, total, make_path):
             conn.close()
 
     start = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(clients)))
+    await asyncio.gather(*(client() for _client in range(clients)))
     return latencies, time.perf_counter() - start, sizes
 
 
@@ -167,7 +167,7 @@ def report(label, latencies, wall):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--hosts", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--list-requests", type=int, default=3200, help="list requests in (1)")
@@ -209,7 +209,7 @@ def main(argv=None):
                 fleet.put_secret(session, host, "api_token", "opaque", "secret-%d" % i)
         db.run_in_transaction(db.connect(url), secrets)
         print("  built in %.1f s" % (time.perf_counter() - started))
-        _id, token = tokens.create_token(url, "bench", "editor", "bench")
+        token = tokens.create_token(url, "bench", "editor", "bench")[1]
 
         port = free_port()
         env = dict(os.environ)
@@ -254,13 +254,12 @@ def main(argv=None):
 
         print("(3) one archive: API vs craton export (median of %d)" % args.repeat)
         api_times, api_body = [], None
-        for _ in range(args.repeat):
-            lat, _wall, _sizes = load(port, token, 1, 1, lambda: region_path)
-            api_times.append(lat[0])
+        for _run in range(args.repeat):
+            api_times.append(load(port, token, 1, 1, lambda: region_path)[0][0])
         api_body = asyncio.run(_fetch(port, token, region_path))
         filters = {"tenant": "bench", "regions": [fleet_generator.region_name(0)]}
         export_times, exported = [], None
-        for _ in range(args.repeat):
+        for _run in range(args.repeat):
             buf = io.BytesIO()
             start = time.perf_counter()
             bundle.export_bundle(url, filters, buf, fmt="tgz")
@@ -268,7 +267,7 @@ def main(argv=None):
             exported = buf.getvalue()
         cli_times = []
         target = os.path.join(work, "export.tgz")
-        for _ in range(args.repeat):
+        for _run in range(args.repeat):
             start = time.perf_counter()
             subprocess.run([sys.executable, "-m", "ansible_collections.craton.fleet.cli", "export", "--format", "tgz",
                             "--tenant", "bench", "--region", fleet_generator.region_name(0), "-o", target,

@@ -92,12 +92,19 @@ class Batch:
         self.message, self.first, self.last, self.events, self.finished = message, first, last, events, finished
 
 
-async def read_batch(client, keys, entries):
+async def read_batch(client, keys, entries, cache=None):
     """The :class:`Batch` for stream entries ``[(stream id, fields), ...]`` (not empty).
 
     Reads the summary and the states of the hosts the events name (every host's
     after a start or end event) in one round trip, after the events: the states
-    are at least as new as the events."""
+    are at least as new as the events.
+
+    ``cache`` (the hub's: host name -> the raw state it last sent) makes an
+    every-host read send only the hosts whose state changed since: ``craton run``
+    has one playbook (so start and end events) per host or batch, and a run of
+    10,000 hosts must not send 10,000 states each time. A client only ever gets
+    hub batches read after its own catch-up, so what the cache leaves out is what
+    the client already has."""
     events = []
     named = {}
     all_hosts = False
@@ -118,11 +125,20 @@ async def read_batch(client, keys, entries):
         pipe.hmget(keys.hosts, list(named))
     results = await pipe.execute()
     summary = ev.decode_summary(results[0])
-    hosts = {}
     if all_hosts:
-        hosts = {_text(k): _host_state(v) for k, v in results[1].items()}
+        raw = {_text(k): v for k, v in results[1].items()}
+        if cache is not None:
+            changed = {name: value for name, value in raw.items()
+                       if name in named or cache.get(name) != value}
+            cache.update(changed)
+            raw = changed
     elif named:
-        hosts = {name: _host_state(raw) for name, raw in zip(named, results[1]) if raw is not None}
+        raw = {name: value for name, value in zip(named, results[1]) if value is not None}
+        if cache is not None:
+            cache.update(raw)
+    else:
+        raw = {}
+    hosts = {name: _host_state(value) for name, value in raw.items()}
     first, last = events[0]["id"], events[-1]["id"]
     data = {"first": first, "last": last, "events": events, "hosts": hosts, "summary": summary}
     return Batch(sse("batch", data, last), parse_id(first), parse_id(last), events,
@@ -143,6 +159,7 @@ class RunHub:
         self.cursor = None
         self.ready = asyncio.Event()
         self.idle_since = time.monotonic()
+        self.hosts_sent = {}  # host name -> raw state last broadcast (read_batch's cache)
 
     def subscribe(self):
         queue = asyncio.Queue()
@@ -185,7 +202,7 @@ class RunHub:
                                            block=1 if finished_seen else BLOCK_MS)
                 entries = reply[0][1] if reply else []
                 if entries:
-                    batch = await read_batch(client, keys, entries)
+                    batch = await read_batch(client, keys, entries, self.hosts_sent)
                     self.cursor = format_id(batch.last)
                     finished_seen = batch.finished
                     self._broadcast(batch)

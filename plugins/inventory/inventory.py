@@ -72,7 +72,7 @@ options:
     version_added: 0.2.0
   api_token:
     description:
-      - The API token (C(craton token create)) used with O(api_url); sent as C(Authorization: Bearer).
+      - "The API token (C(craton token create)) used with O(api_url); sent as C(Authorization: Bearer)."
     type: str
     env:
       - name: CRATON_API_TOKEN

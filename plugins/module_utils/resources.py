@@ -151,7 +151,7 @@ def apply(resource, url, check_mode=False, diff=False):
         except _LostRace as race:
             if attempt == RACE_ATTEMPTS:
                 raise Conflict("the change conflicts with the fleet database: %s"
-                                  % db._orig_message(race.error)) from None  # pylint: disable=protected-access
+                               % db._orig_message(race.error)) from None  # pylint: disable=protected-access
     result = {"changed": any(change.changed for change in changes)}
     result.update(resource.result(changes))
     if diff:

@@ -54,9 +54,9 @@ class Variables(BaseModel):
 
 
 async def page_params(limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT,
-                                   description="items per page (1 to %d)" % MAX_LIMIT),
-                marker: int | None = Query(None, ge=0, le=2 ** 53,
-                                           description="the id of the last item of the previous page")):
+                                         description="items per page (1 to %d)" % MAX_LIMIT),
+                      marker: int | None = Query(None, ge=0, le=2 ** 53,
+                                                 description="the id of the last item of the previous page")):
     """The pagination query parameters."""
     return limit, marker
 
@@ -117,7 +117,6 @@ def iso(value):
     if isinstance(value, str):  # SQLite's own text: "2026-11-26 23:43:11"
         return value.replace(" ", "T", 1) + "Z"
     return value.isoformat() + "Z" if value.tzinfo is None else value.isoformat()
-
 
 
 def scoped(ctx, tenant_column):

@@ -172,7 +172,10 @@ def update_host(host_id: PathId, body: HostUpdate, ctx: Context = Depends(requir
 @router.delete("/{host_id}", status_code=204, response_class=Response, responses=WRITE_ERRORS,
                summary="Delete a host")
 def delete_host(host_id: PathId, ctx: Context = Depends(require("editor"))):
-    name, tenant = read(ctx, lambda s: (lambda r: (r[0].name, r[1]))(located(s, ctx, Host, host_id, "host")))
+    def names(session):
+        row, tenant = located(session, ctx, Host, host_id, "host")
+        return row.name, tenant
+    name, tenant = read(ctx, names)
     apply(ctx, HostResource({"tenant": tenant, "name": name, "state": "absent", "groups_mode": "add",
                              "vars_mode": "merge"}))
     return Response(status_code=204)

@@ -154,7 +154,7 @@ def _archive_route(fmt):
                        "description": "the %s archive" % fmt}
 
     @router.get("/{region_id}.%s" % fmt, response_class=StreamingResponse, responses=documented,
-        summary="The region's inventory as a %s archive" % fmt, operation_id="inventory_%s" % fmt)
+                summary="The region's inventory as a %s archive" % fmt, operation_id="inventory_%s" % fmt)
     def archive(region_id: PathId, ctx: Context = Depends(require("reader")),
                 group: Names = Query(None, description="group names (repeat)"),
                 host: Names = Query(None, description="host names or shell patterns (repeat)"),

@@ -61,7 +61,10 @@ def _rows(session, group_id, ref_id=None):
 
 
 def _group(ctx, group_id):
-    return read(ctx, lambda s: (lambda r: (r[0].name, r[1]))(located(s, ctx, Group, group_id, "group")))
+    def names(session):
+        row, tenant = located(session, ctx, Group, group_id, "group")
+        return row.name, tenant
+    return read(ctx, names)
 
 
 def _one(ctx, group_id, ref_id):

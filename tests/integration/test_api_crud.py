@@ -10,6 +10,7 @@ import requests
 
 from api_fixtures import api_server  # noqa: F401  pylint: disable=unused-import
 
+
 @pytest.fixture(scope="module")
 def world(api_server):  # noqa: F811
     """A tenant made through the API by a global admin, and tokens of each role."""

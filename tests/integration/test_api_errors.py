@@ -39,7 +39,9 @@ def test_bad_requests_write_nothing(api_server, editor):  # noqa: F811
     url = api_server.url
     before = _state(editor, url)
     host_id = editor.get(url + "/v1/hosts", params={"name": "keep"}).json()["items"][0]["id"]
-    post = lambda path, **kw: editor.post(url + path, **kw)  # noqa: E731
+
+    def post(path, **kw):
+        return editor.post(url + path, **kw)
     # malformed JSON
     _error(post("/v1/hosts", data='{"name": "x",', headers={"Content-Type": "application/json"}),
            400, "malformed JSON")
@@ -80,7 +82,7 @@ def test_body_size_limit_is_413(api_server, editor):  # noqa: F811
 
     def chunks():
         yield b'{"name": "huge", "variables": {"blob": "'
-        for _ in range(80):
+        for _chunk in range(80):
             yield b"y" * 16384
         yield b'"}}'
     r = editor.post(url + "/v1/hosts", data=chunks(), headers={"Content-Type": "application/json"})

@@ -76,8 +76,8 @@ def test_plugin_output_is_identical_through_the_api(api_server, fleet, filters):
                              tenant=fleet["tenant"], **filters)
     api_config = write_config(fleet["dir"], "api.craton.yml", api_url=api_server.url,
                               api_token=fleet["tokens"]["editor"], tenant=fleet["tenant"], **filters)
-    from_db, _ = inventory_list(db_config, env)
-    from_api, _ = inventory_list(api_config, env)
+    from_db = inventory_list(db_config, env)[0]
+    from_api = inventory_list(api_config, env)[0]
     assert from_db["_meta"]["hostvars"], "the fleet is empty"
     assert _normalise(from_api) == _normalise(from_db)
     if not filters:
@@ -94,10 +94,10 @@ def test_plugin_through_the_api_env_and_cache(api_server, fleet, tmp_path):  # n
     cache = tmp_path / "cache"
     config = write_config(tmp_path, "env.craton.yml", tenant=fleet["tenant"], cache=True,
                           cache_plugin="ansible.builtin.jsonfile", cache_connection=str(cache))
-    first, _ = inventory_list(config, env)
+    first = inventory_list(config, env)[0]
     cached_text = "".join(p.read_text() for p in cache.iterdir())
     assert "web1" in cached_text and "s3cr3t" not in cached_text and "czNjcjN0" not in cached_text
-    second, _ = inventory_list(config, env)
+    second = inventory_list(config, env)[0]
     assert _normalise(second) == _normalise(first)
     assert list(second["_meta"]["hostvars"]["web1"]["craton_secret_files"]) == ["token"]
 
@@ -105,15 +105,15 @@ def test_plugin_through_the_api_env_and_cache(api_server, fleet, tmp_path):  # n
 def test_plugin_api_errors_are_clear(api_server, fleet, tmp_path):  # noqa: F811
     env = dict(api_server.env)
     config = write_config(tmp_path, "bad.craton.yml", api_url=api_server.url, api_token="craton_wrong")
-    _, proc = inventory_list(config, env, check=False)
+    proc = inventory_list(config, env, check=False)[1]
     assert "invalid API token" in proc.stderr
     config = write_config(tmp_path, "reader.craton.yml", api_url=api_server.url,
                           api_token=fleet["tokens"]["reader"], tenant=fleet["tenant"])
-    _, proc = inventory_list(config, env, check=False)
+    proc = inventory_list(config, env, check=False)[1]
     assert "secret values need an editor or admin token" in proc.stderr
     config = write_config(tmp_path, "reader2.craton.yml", api_url=api_server.url, secrets="skip",
                           api_token=fleet["tokens"]["reader"], tenant=fleet["tenant"])
-    listing, _ = inventory_list(config, env)
+    listing = inventory_list(config, env)[0]
     assert "craton_secret_files" not in listing["_meta"]["hostvars"]["web1"]
 
 
