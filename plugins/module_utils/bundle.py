@@ -748,10 +748,14 @@ def load_for_bundle(url_or_engine, filters=None, strict=True, secrets=True, allo
         with db.transaction(url_or_engine) as session:
             inventory = load_inventory(session, filters, strict=strict, with_secrets=secrets)
     else:
+        from sqlalchemy import exc as sa_exc  # pylint: disable=import-outside-toplevel
         from sqlalchemy.orm import Session  # pylint: disable=import-outside-toplevel
-        with Session(url_or_engine) as session:
-            with session.begin():
-                inventory = load_inventory(session, filters, strict=strict, with_secrets=secrets)
+        try:
+            with Session(url_or_engine) as session:
+                with session.begin():
+                    inventory = load_inventory(session, filters, strict=strict, with_secrets=secrets)
+        except sa_exc.DBAPIError as e:
+            raise db.unreachable(url_or_engine, e) from None
     if not inventory["hosts"] and not allow_empty:
         raise NotFound("no host matches the filters%s" % _describe(filters))
     return inventory
