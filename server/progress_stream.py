@@ -21,7 +21,7 @@ events: the client gets a ``reset`` message with a full snapshot instead.
 Messages (``event:`` names): ``batch`` (JSON ``{"first", "last", "events",
 "hosts", "summary"}``), ``reset`` (a snapshot, see progress_snapshot), ``end``
 (the run is finished and everything was sent; the server closes the stream),
-and ``: keep-alive`` comments.
+a ``: live`` comment once the catch-up is done, and ``: keep-alive`` comments.
 """
 
 from __future__ import annotations
@@ -304,6 +304,7 @@ async def stream_run(manager, run_id, position, snapshot, keepalive=KEEPALIVE):
             yield sse("end", {"state": "finished", "last": format_id(sent)})
             return
         # Then the hub's batches, without what the catch-up already sent.
+        yield b": live\n\n"
         while True:
             try:
                 item = await asyncio.wait_for(queue.get(), keepalive)

@@ -119,7 +119,8 @@ class SSEReader:
         assert self.resp.status == 200, (self.resp.status, self.resp.read())
         assert self.resp.getheader("content-type").startswith("text/event-stream")
 
-    def messages(self):
+    def messages(self, comments=False):
+        """(event, id, data) per message; with ``comments`` also ("comment", None, text)."""
         fields = {}
         while True:
             line = self.resp.readline()
@@ -133,6 +134,8 @@ class SSEReader:
                 fields = {}
                 continue
             if line.startswith(":"):
+                if comments:
+                    yield "comment", None, line[1:].strip()
                 continue
             key, _sep, value = line.partition(": ")
             fields[key] = value

@@ -201,3 +201,32 @@ def test_auth_and_bad_input(server, rclient):
     assert status == 401 and b"invalid API token" in body and "set-cookie" not in headers
     status, _h, body = server.get("/progress/static/run.js", token=False)
     assert status == 200 and b"EventSource" in body
+
+
+def test_a_playbook_ending_in_a_shared_run_sends_only_the_hosts_it_changed(server, rclient):
+    # craton run: one ansible-playbook (writer) per host, each with its start and end events;
+    # the live stream must not resend every host's state for each of them.
+    run = new_run(rclient)
+    run.results("one", {h: "host_ok" for h in HOSTS})
+    reader = SSEReader(server, run.keys.run_id, after=run.stream_ids()[-1])
+    child = RunWriter(rclient, run.keys.run_id, ["web1"])
+    ended = None
+    # Each write waits for the server's answer to the one before, so every batch is one read.
+    for kind, _i, data in reader.messages(comments=True):
+        if kind == "comment":
+            if data == "live":  # caught up (nothing to catch up): the rest comes live
+                child.start()
+            continue
+        assert kind == "batch"
+        types = [e["type"] for e in data["events"]]
+        if "play_start" in types:
+            child.results("two", {"web1": "host_ok"})
+        if "host_ok" in types:
+            child.finish()
+        if "run_end" in types:
+            ended = data
+            break
+    reader.close()
+    assert set(ended["hosts"]) == {"web1"}
+    assert ended["hosts"]["web1"]["status"] == "changed"
+    assert ended["summary"]["hosts_changed"] == 1 and ended["summary"]["state"] == "running"
