@@ -253,18 +253,19 @@ def main(argv=None):
         print("  archive size %d bytes" % sizes[0])
 
         print("(3) one archive: API vs craton export (median of %d)" % args.repeat)
-        api_times, api_body = [], None
-        for _run in range(args.repeat):
-            api_times.append(load(port, token, 1, 1, lambda: region_path)[0][0])
+        # Interleaved, so that a change of the machine's load hits both sides alike.
+        api_times, export_times, exported = [], [], None
         api_body = asyncio.run(_fetch(port, token, region_path))
         filters = {"tenant": "bench", "regions": [fleet_generator.region_name(0)]}
-        export_times, exported = [], None
         for _run in range(args.repeat):
+            api_times.append(load(port, token, 1, 1, lambda: region_path)[0][0])
             buf = io.BytesIO()
             start = time.perf_counter()
             bundle.export_bundle(url, filters, buf, fmt="tgz")
             export_times.append(time.perf_counter() - start)
             exported = buf.getvalue()
+        print("  runs: API %s; export %s" % (" ".join("%.2f" % t for t in api_times),
+                                            " ".join("%.2f" % t for t in export_times)))
         cli_times = []
         target = os.path.join(work, "export.tgz")
         for _run in range(args.repeat):
