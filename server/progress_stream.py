@@ -285,6 +285,9 @@ async def stream_run(manager, run_id, position, snapshot, keepalive=KEEPALIVE):
     try:
         await hub.ready.wait()
         sent = position
+        # What this connection sent of each host: a catch-up over many playbooks' start and
+        # end events sends every host once, then only changes.
+        sent_hosts = {}
         if await trimmed_after(client, keys, position):
             snap = await snapshot()
             sent = parse_id(snap["last_id"])
@@ -297,7 +300,7 @@ async def stream_run(manager, run_id, position, snapshot, keepalive=KEEPALIVE):
             entries = await client.xrange(keys.events, min=start, max="+", count=READ_COUNT)
             if not entries:
                 break
-            batch = await read_batch(client, keys, entries)
+            batch = await read_batch(client, keys, entries, sent_hosts)
             sent = batch.last
             yield batch.message
         if finished_before:
@@ -323,7 +326,7 @@ async def stream_run(manager, run_id, position, snapshot, keepalive=KEEPALIVE):
                 rest = [e["id"] for e in item.events if parse_id(e["id"]) > sent]
                 entries = await client.xrange(keys.events, min=rest[0], max=rest[-1])
                 if entries:
-                    batch = await read_batch(client, keys, entries)
+                    batch = await read_batch(client, keys, entries, sent_hosts)
                     sent = batch.last
                     yield batch.message
                 continue
