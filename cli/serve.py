@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 
 from ansible_collections.craton.fleet.plugins.module_utils.errors import CratonError
+from ansible_collections.craton.fleet.server.keystone_settings import KeystoneSettings, add_arguments
 
 
 def _cmd_serve(args):
@@ -30,12 +31,20 @@ def _cmd_serve(args):
                         host=args.host, port=args.port, max_body_bytes=args.max_body_size,
                         token_cache_seconds=args.token_cache_seconds)
     db.connect(settings.database_url)  # a missing or outdated schema is an error now, not at the first request
+    keystone = KeystoneSettings.from_args(args)
+    authenticator = None
+    if keystone.enabled:  # Keystone tokens (docs/openstack.md); checked against Keystone now
+        from ansible_collections.craton.fleet.server import keystone_auth
+        from ansible_collections.craton.fleet.server.auth import TokenAuthenticator
+        authenticator = keystone_auth.build(keystone, settings.database_url, TokenAuthenticator(
+            settings.database_url, settings.token_cache_seconds))
     log_level = "debug" if getattr(args, "debug", False) else args.log_level
     if args.workers == 1:
-        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=log_level,
+        uvicorn.run(create_app(settings, authenticator), host=args.host, port=args.port, log_level=log_level,
                     access_log=args.access_log, server_header=False)
         return 0
     os.environ.update(settings.to_env())
+    os.environ.update(keystone.to_env())
     uvicorn.run("ansible_collections.craton.fleet.server.app:app_from_env", factory=True, host=args.host,
                 port=args.port, workers=args.workers, log_level=log_level, access_log=args.access_log,
                 server_header=False)
@@ -61,4 +70,5 @@ def register(subparsers, common):
     parser.add_argument("--log-level", default="warning", choices=("critical", "error", "warning", "info", "debug"),
                         help="uvicorn's log level (default: warning)")
     parser.add_argument("--access-log", action="store_true", help="log every request")
+    add_arguments(parser)
     parser.set_defaults(func=_cmd_serve)

@@ -51,4 +51,11 @@ def create_app(settings=None, authenticator=None):
 
 def app_from_env():
     """Factory for uvicorn workers (``craton serve --workers N``): settings from the environment."""
-    return create_app(Settings.from_env())
+    settings = Settings.from_env()
+    from ansible_collections.craton.fleet.server.keystone_settings import KeystoneSettings
+    keystone = KeystoneSettings.from_env()
+    if not keystone.enabled:
+        return create_app(settings)
+    from ansible_collections.craton.fleet.server import keystone_auth
+    return create_app(settings, keystone_auth.build(keystone, settings.database_url, TokenAuthenticator(
+        settings.database_url, settings.token_cache_seconds)))
