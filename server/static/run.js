@@ -205,7 +205,7 @@
   }
   function renderAgg(id, map, empty) {
     var keys = Array.from(map.keys()).filter(function (k) { return map.get(k).expected > 0; }).sort();
-    var html = "<tr><th>name</th><th>done</th><th></th><th>failed</th><th>unreach.</th><th>running</th></tr>";
+    var html = "<tr><th>name</th><th>done</th><th></th><th>failed</th><th>unreach.</th><th>not done</th></tr>";
     keys.forEach(function (k) {
       var c = map.get(k);
       html += '<tr data-name="' + esc(k) + '"><td title="' + esc(k) + '">' + esc(k) + "</td><td>" + c.done + "/" +
