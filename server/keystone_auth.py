@@ -112,8 +112,10 @@ class KeystoneAuthenticator(Authenticator):
         from keystoneauth1 import exceptions as ks_exc
 
         if isinstance(error, (ks_exc.ConnectFailure, ks_exc.ConnectTimeout, ks_exc.DiscoveryFailure)):
+            reason = ("timed out" if isinstance(error, ks_exc.ConnectTimeout)
+                      else "connection refused" if "refused" in str(error) else "connection failed")
             return "cannot reach Keystone at %s: %s (check --keystone-url and that Keystone runs)" % (
-                self.url, str(error).splitlines()[0])
+                self.url, reason)
         if isinstance(error, ks_exc.Unauthorized):
             return ("Keystone at %s refused craton's service credentials (%s): check the --keystone-* "
                     "credentials" % (self.url, self.service_user))

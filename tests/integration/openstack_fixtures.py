@@ -1,0 +1,199 @@
+"""Fixtures of the OpenStack suite: a real Keystone on 127.0.0.1 (SQLite, fernet tokens).
+
+Keystone runs from its own virtual environment, made by ``tests/openstack/setup.sh``
+(build/openstack-venv, or $CRATON_OPENSTACK_VENV). Without it the suite is skipped
+and reported as "SKIPPED OpenStack suite: ..." at the end of the run.
+
+``keystone`` (session-scoped): ``keystone-manage db_sync``, ``fernet_setup``,
+``credential_setup`` and ``bootstrap`` in a temporary directory, then the
+``keystone.wsgi.api`` application on a free port (tests/openstack/wsgi_server.py).
+Tokens live :data:`TOKEN_SECONDS` seconds so that a test can hold an expired one.
+Users, projects and role assignments are made through Keystone's own REST API
+with a keystoneauth1 admin session (the same library craton uses).
+
+Import the fixtures in a test module with::
+
+    from openstack_fixtures import keystone  # noqa: F401  pylint: disable=unused-import
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from api_fixtures import free_port
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+VENV = os.environ.get("CRATON_OPENSTACK_VENV") or os.path.join(ROOT, "build", "openstack-venv")
+SUITE = "OpenStack"
+ADMIN_PASSWORD = "keystone-admin-pw"
+# Keystone's token lifetime in the tests: short, so that an expired token is a short wait away.
+TOKEN_SECONDS = 20
+
+KEYSTONE_CONF = """\
+[DEFAULT]
+log_file = {dir}/keystone.log
+[database]
+connection = sqlite:///{dir}/keystone.db
+[fernet_tokens]
+key_repository = {dir}/fernet-keys
+[credential]
+key_repository = {dir}/credential-keys
+[token]
+provider = fernet
+expiration = {expiration}
+[identity]
+password_hash_rounds = 4
+"""
+
+
+def skip_suite(reason):
+    """Skip the test and report the OpenStack suite as skipped (tests/conftest.py's summary)."""
+    conftest = sys.modules.get("conftest")
+    if conftest is not None and hasattr(conftest, "_skip_suite"):
+        conftest._skip_suite(SUITE, reason)  # pylint: disable=protected-access
+    pytest.skip("%s suite: %s" % (SUITE, reason))
+
+
+def _mark_run():
+    conftest = sys.modules.get("conftest")
+    if conftest is not None and hasattr(conftest, "SUITES_RUN"):
+        conftest.SUITES_RUN.add(SUITE)
+
+
+class Keystone:
+    """A running Keystone and an admin session on it."""
+
+    def __init__(self, workdir):
+        self.dir = str(workdir)
+        self.port = free_port()
+        self.url = "http://127.0.0.1:%d/v3" % self.port
+        self.conf = os.path.join(self.dir, "keystone.conf")
+        self.proc = None
+        self.env = dict(os.environ, OS_KEYSTONE_CONFIG_FILES=self.conf, PYTHONWARNINGS="ignore")
+        self.admin = None
+        self._roles = {}
+
+    def manage(self, *args):
+        proc = subprocess.run([os.path.join(VENV, "bin", "keystone-manage"), "--config-file", self.conf, *args],
+                              capture_output=True, text=True, env=self.env, timeout=300, check=False)
+        if proc.returncode:
+            raise AssertionError("keystone-manage %s failed:\n%s\n%s" % (" ".join(args), proc.stdout, proc.stderr))
+
+    def start(self):
+        with open(self.conf, "w") as f:
+            f.write(KEYSTONE_CONF.format(dir=self.dir, expiration=TOKEN_SECONDS))
+        self.manage("db_sync")
+        self.manage("fernet_setup", "--keystone-user", str(os.getuid()), "--keystone-group", str(os.getgid()))
+        self.manage("credential_setup", "--keystone-user", str(os.getuid()), "--keystone-group", str(os.getgid()))
+        self.manage("bootstrap", "--bootstrap-password", ADMIN_PASSWORD, "--bootstrap-region-id", "RegionOne",
+                    "--bootstrap-public-url", self.url, "--bootstrap-internal-url", self.url,
+                    "--bootstrap-admin-url", self.url)
+        self.log = os.path.join(self.dir, "server.log")
+        with open(self.log, "w") as log:
+            self.proc = subprocess.Popen(
+                [os.path.join(VENV, "bin", "python"), os.path.join(ROOT, "tests", "openstack", "wsgi_server.py"),
+                 str(self.port), "keystone.wsgi.api:application"], stdout=log, stderr=subprocess.STDOUT, env=self.env)
+        deadline = time.monotonic() + 60
+        while True:
+            if self.proc.poll() is not None:
+                raise AssertionError("Keystone exited with %s:\n%s" % (self.proc.returncode, self.read_log()))
+            try:
+                if requests.get(self.url, timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError("Keystone did not answer within 60 s:\n%s" % self.read_log())
+            time.sleep(0.2)
+        self.admin = self.session("admin", ADMIN_PASSWORD, "admin")
+        return self
+
+    def read_log(self):
+        with open(self.log) as f:
+            return f.read()
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    # --- keystoneauth1 ----------------------------------------------------------------------
+
+    def session(self, username, password, project):
+        """A keystoneauth1 Session of ``username`` scoped to ``project``."""
+        from keystoneauth1 import session
+        from keystoneauth1.identity import v3
+        return session.Session(auth=v3.Password(auth_url=self.url, username=username, password=password,
+                                                project_name=project, user_domain_id="default",
+                                                project_domain_id="default"))
+
+    def call(self, method, path, body=None, expect=(200, 201, 204)):
+        response = self.admin.request(self.url + path, method, json=body, raise_exc=False)
+        assert response.status_code in expect, "%s %s: %s %s" % (method, path, response.status_code, response.text)
+        return response.json() if response.content else None
+
+    def role(self, name):
+        """The id of role ``name`` (created when missing)."""
+        if name not in self._roles:
+            found = self.call("GET", "/roles?name=%s" % name)["roles"]
+            self._roles[name] = found[0]["id"] if found else self.call("POST", "/roles", {"role": {"name": name}})[
+                "role"]["id"]
+        return self._roles[name]
+
+    def project(self, name):
+        """Create project ``name``; its id."""
+        return self.call("POST", "/projects", {"project": {"name": name, "domain_id": "default"}})["project"]["id"]
+
+    def user(self, name, password, project_id, *roles):
+        """Create user ``name`` with ``roles`` on ``project_id``; its id."""
+        user_id = self.call("POST", "/users", {"user": {"name": name, "password": password,
+                                                        "domain_id": "default"}})["user"]["id"]
+        for role in roles:
+            self.call("PUT", "/projects/%s/users/%s/roles/%s" % (project_id, user_id, self.role(role)))
+        return user_id
+
+    def token(self, username, password, project):
+        """A fresh project-scoped token of ``username``."""
+        return self.session(username, password, project).get_token()
+
+    def revoke(self, token):
+        """Revoke ``token`` (DELETE /v3/auth/tokens)."""
+        response = self.admin.request(self.url + "/auth/tokens", "DELETE", headers={"X-Subject-Token": token},
+                                      raise_exc=False)
+        assert response.status_code == 204, response.text
+
+    def application_credential(self, user_id, username, password, project, name):
+        """(id, secret) of a new application credential of ``username`` on ``project``."""
+        response = self.session(username, password, project).request(
+            self.url + "/users/%s/application_credentials" % user_id, "POST",
+            json={"application_credential": {"name": name}}, raise_exc=False)
+        assert response.status_code == 201, response.text
+        cred = response.json()["application_credential"]
+        return cred["id"], cred["secret"]
+
+
+@pytest.fixture(scope="session")
+def keystone(tmp_path_factory):
+    """A real Keystone on 127.0.0.1 (skips the suite when tests/openstack/setup.sh has not run)."""
+    if not os.path.exists(os.path.join(VENV, "bin", "keystone-manage")):
+        skip_suite("Keystone is not installed: run tests/openstack/setup.sh (about a minute; makes %s)" % VENV)
+    try:
+        import keystoneauth1  # noqa: F401  pylint: disable=unused-import
+    except ImportError:
+        skip_suite("the Python package keystoneauth1 is not installed in the test environment")
+    _mark_run()
+    server = Keystone(tmp_path_factory.mktemp("keystone")).start()
+    try:
+        yield server
+    finally:
+        server.stop()
