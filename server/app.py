@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from ansible_collections.craton.fleet.plugins.module_utils import db
 from ansible_collections.craton.fleet.server import errors
 from ansible_collections.craton.fleet.server.auth import TokenAuthenticator
 from ansible_collections.craton.fleet.server.body_limit import BodySizeLimit
 from ansible_collections.craton.fleet.server.settings import Settings
 
 API_VERSION = "1.0"
+DB_POOL_SIZE = 40
 OPENAPI_PATH = "/v1/openapi.json"
 
 
@@ -29,6 +31,10 @@ def create_app(settings=None, authenticator=None):
     from ansible_collections.craton.fleet.server.routes import ROUTERS
 
     settings = settings or Settings.from_env()
+    # One pooled connection per worker thread (FastAPI runs database routes in anyio's
+    # pool of 40 threads): with SQLAlchemy's default of 5, MySQL connections would be
+    # opened and closed for most requests under load.
+    db.engine_for(settings.database_url, pool_size=DB_POOL_SIZE)
     app = FastAPI(title="craton.fleet API", version=API_VERSION,
                   description="The fleet inventory as a service: tenants, regions, hosts, groups, variables, "
                               "secrets (write-only), vars references and inventory bundles. See docs/api.md.",

@@ -86,8 +86,12 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.close()
 
 
-def engine_for(url=None):
-    """An Engine for the URL (cached per URL in this process). Does not connect."""
+def engine_for(url=None, pool_size=None):
+    """An Engine for the URL (cached per URL in this process). Does not connect.
+
+    ``pool_size``: connections kept open for MySQL/MariaDB (default SQLAlchemy's 5);
+    only used when this call creates the engine. A server with many worker threads
+    needs as many, or connections are opened and closed for every request."""
     parsed = parse_url(resolve_url(url))
     key = parsed.render_as_string(hide_password=False)
     engine = _ENGINES.get(key)
@@ -108,6 +112,8 @@ def engine_for(url=None):
         if "charset" not in parsed.query:
             parsed = parsed.update_query_dict({"charset": "utf8mb4"})
         kwargs.update(pool_pre_ping=True, pool_recycle=3600)
+        if pool_size:
+            kwargs.update(pool_size=pool_size, max_overflow=10)
     try:
         engine = sa.create_engine(parsed, **kwargs)
     except (sa_exc.ArgumentError, sa_exc.NoSuchModuleError, ImportError) as e:
