@@ -25,21 +25,26 @@ class ClientError(Exception):
 
 
 class Client:
-    """A client of the craton.fleet REST API at ``url`` with an API token.
+    """A client of the craton.fleet REST API at ``url`` with an API token, or with ``auth``
+    (a requests auth; ``keystone_session.keystone_client`` builds one from Keystone credentials).
 
     Managers: ``tenants``, ``regions``, ``hosts``, ``groups`` (list/get/create/update/
     delete, variables; secrets of hosts; children, members and vars references of
     groups) and ``inventory`` (the data for filters; archive downloads)."""
 
-    def __init__(self, url, token, timeout=DEFAULT_TIMEOUT, verify=True):
+    def __init__(self, url, token=None, timeout=DEFAULT_TIMEOUT, verify=True, auth=None):
         if not url or not url.startswith(("http://", "https://")):
             raise ClientError("invalid API URL %r: use http(s)://host:port" % (url,))
-        if not token:
-            raise ClientError("no API token: create one with craton token create")
+        if not token and auth is None:
+            raise ClientError("no API token: create one with craton token create (or use Keystone credentials: "
+                              "client.keystone_session.keystone_client)")
         self.url = url.rstrip("/")
         self.timeout = timeout
         self.session = requests.Session()
-        self.session.headers["Authorization"] = "Bearer %s" % token
+        if auth is not None:  # e.g. keystone_session.KeystoneAuth: a Keystone token per request
+            self.session.auth = auth
+        else:
+            self.session.headers["Authorization"] = "Bearer %s" % token
         self.session.headers["User-Agent"] = "craton.fleet-client"
         self.session.verify = verify
         self.tenants = Tenants(self)

@@ -77,6 +77,23 @@ options:
     env:
       - name: CRATON_API_TOKEN
     version_added: 0.2.0
+  os_cloud:
+    description:
+      - With O(api_url) and no O(api_token), authenticate with Keystone as this cloud of C(clouds.yaml)
+        (the usual places; see docs/openstack.md). The API server must run with C(--keystone-url).
+    type: str
+    env:
+      - name: OS_CLOUD
+    version_added: 0.2.0
+  keystone_auth:
+    description:
+      - With O(api_url) and no O(api_token), authenticate with Keystone using these credentials
+        (keys C(auth_url), C(username), C(password), C(project_name), C(user_domain_name),
+        C(project_domain_name), or C(auth_url), C(application_credential_id), C(application_credential_secret)).
+      - Keys left out come from the C(OS_*) variables of an openrc file; with neither O(os_cloud) nor this
+        option, C(OS_AUTH_URL) alone turns Keystone on.
+    type: dict
+    version_added: 0.2.0
   plugin:
     description: The name of this plugin; makes a YAML file a configuration of this plugin.
     required: true
@@ -211,6 +228,7 @@ cache_timeout: 3600
 
 import atexit
 import gc
+import os
 import re
 
 from ansible.errors import AnsibleError, AnsibleParserError
@@ -389,9 +407,19 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def _api(self):
         from ansible_collections.craton.fleet.client import Client, ClientError
         token = self.get_option("api_token")
+        keystone = self.get_option("keystone_auth")
+        if not token and (keystone or self.get_option("os_cloud") or os.environ.get("OS_AUTH_URL")):
+            from ansible_collections.craton.fleet.client.keystone_session import keystone_client
+            try:
+                return keystone_client(self.get_option("api_url"), cloud=self.get_option("os_cloud"),
+                                       **(keystone or {})), ClientError
+            except ClientError as e:
+                raise CratonError(str(e)) from None
+            except TypeError as e:
+                raise CratonError("keystone_auth: %s" % e) from None
         if not token:
             raise CratonError("api_url is set but api_token (CRATON_API_TOKEN) is not: create a token with "
-                              "craton token create")
+                              "craton token create (or give Keystone credentials: os_cloud, keystone_auth)")
         try:
             return Client(self.get_option("api_url"), token), ClientError
         except ClientError as e:

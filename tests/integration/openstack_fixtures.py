@@ -23,10 +23,12 @@ import subprocess
 import sys
 import time
 
+import uuid
+
 import pytest
 import requests
 
-from api_fixtures import free_port
+from api_fixtures import ApiServer, free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VENV = os.environ.get("CRATON_OPENSTACK_VENV") or os.path.join(ROOT, "build", "openstack-venv")
@@ -195,5 +197,66 @@ def keystone(tmp_path_factory):
     server = Keystone(tmp_path_factory.mktemp("keystone")).start()
     try:
         yield server
+    finally:
+        server.stop()
+
+
+PASSWORD = "pw-%s" % uuid.uuid4().hex[:8]
+SERVICE_PASSWORD = "service-pw"
+
+
+def _serve_env(workdir):
+    from cryptography.fernet import Fernet
+    env = dict(os.environ)
+    env.pop("CRATON_DATABASE_URL", None)
+    env.update({"CRATON_SECRET_KEY": Fernet.generate_key().decode(), "XDG_DATA_HOME": str(workdir / "xdg-data"),
+                "XDG_CONFIG_HOME": str(workdir / "xdg-config"), "PYTHONDONTWRITEBYTECODE": "1",
+                "CRATON_KEYSTONE_PASSWORD": SERVICE_PASSWORD})
+    return env
+
+
+@pytest.fixture(scope="module")
+def keystone_api(keystone, tmp_path_factory):  # noqa: F811
+    """Keystone projects p_a, p_b, p_none; users per role; craton tenants a, b bound to p_a, p_b; the server."""
+    from ansible_collections.craton.fleet.cli import db as db_cli
+    from ansible_collections.craton.fleet.plugins.module_utils import db
+    from ansible_collections.craton.fleet.plugins.module_utils import fleet as craton_fleet
+
+    workdir = tmp_path_factory.mktemp("keystone-api")
+    url = "sqlite:///%s" % (workdir / "fleet.db")
+    db_cli.upgrade(url)
+    suffix = uuid.uuid4().hex[:6]
+    ids = {}
+    for name in ("a", "b", "none", "service"):
+        ids["p_" + name] = keystone.project("%s-%s" % (name, suffix))
+    users = {"reader": ("p_a", "reader"), "member": ("p_a", "member"), "admin_b": ("p_b", "admin"),
+             "other": ("p_a", "observer"), "orphan": ("p_none", "member")}
+    for user, (project, role) in users.items():
+        ids["u_" + user] = keystone.user("%s-%s" % (user, suffix), PASSWORD, ids[project], role)
+    keystone.user("craton-%s" % suffix, SERVICE_PASSWORD, ids["p_service"], "service")
+
+    server = ApiServer(url, _serve_env(workdir), str(workdir))
+    root = server.token(None, "admin")
+    fleet = {}
+    with db.transaction(url) as session:
+        for name in ("a", "b"):
+            tenant = craton_fleet.create_tenant(session, "%s%s" % (name, suffix))
+            craton_fleet.set_variables(session, "tenant", tenant.id, {"keystone_project_id": ids["p_" + name]})
+            for i in range(2):
+                craton_fleet.create_host(session, tenant, "%s-host%d" % (name, i))
+            fleet[name] = {"id": tenant.id, "name": tenant.name}
+    server.start("--keystone-url", keystone.url, "--keystone-username", "craton-%s" % suffix,
+                 "--keystone-project", "service-%s" % suffix, "--keystone-cache-seconds", "0")
+
+    class Cloud:
+        pass
+
+    c = Cloud()
+    c.keystone, c.server, c.ids, c.fleet, c.suffix, c.root = keystone, server, ids, fleet, suffix, root
+    c.token = lambda user, project: keystone.token("%s-%s" % (user, suffix), PASSWORD, "%s-%s" % (project, suffix))
+    c.password = PASSWORD
+    c.api = lambda token: server.session(token, header="x-auth-token")
+    try:
+        yield c
     finally:
         server.stop()
