@@ -1,14 +1,28 @@
 # -*- coding: utf-8 -*-
 # Copyright: craton.fleet contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""``craton serve``: the REST API /v1 on uvicorn (FastAPI app in server/app.py)."""
+"""``craton serve``: the REST API /v1 on uvicorn (FastAPI app in server/app.py).
+
+Once the app is built, ``gc.freeze()`` moves every object made so far (modules,
+routes, models: most of the heap) out of the cyclic collector's reach, so that its
+full collections, triggered by the garbage of requests, no longer walk them."""
 
 from __future__ import annotations
 
+import gc
 import os
 
 from ansible_collections.craton.fleet.plugins.module_utils.errors import CratonError
 from ansible_collections.craton.fleet.server.keystone_settings import KeystoneSettings, add_arguments
+
+
+def frozen_app_from_env():
+    """The app of a worker process (``--workers N``), with the objects made so far frozen."""
+    from ansible_collections.craton.fleet.server.app import app_from_env
+
+    app = app_from_env()
+    gc.freeze()
+    return app
 
 
 def _cmd_serve(args):
@@ -40,12 +54,14 @@ def _cmd_serve(args):
             settings.database_url, settings.token_cache_seconds))
     log_level = "debug" if getattr(args, "debug", False) else args.log_level
     if args.workers == 1:
-        uvicorn.run(create_app(settings, authenticator), host=args.host, port=args.port, log_level=log_level,
+        app = create_app(settings, authenticator)
+        gc.freeze()
+        uvicorn.run(app, host=args.host, port=args.port, log_level=log_level,
                     access_log=args.access_log, server_header=False)
         return 0
     os.environ.update(settings.to_env())
     os.environ.update(keystone.to_env())
-    uvicorn.run("ansible_collections.craton.fleet.server.app:app_from_env", factory=True, host=args.host,
+    uvicorn.run("ansible_collections.craton.fleet.cli.serve:frozen_app_from_env", factory=True, host=args.host,
                 port=args.port, workers=args.workers, log_level=log_level, access_log=args.access_log,
                 server_header=False)
     return 0
