@@ -12,6 +12,7 @@ logbook (TaskFlow) and its first events (Redis) written.
 
 from __future__ import annotations
 
+import concurrent.futures
 import getpass
 import os
 import resource
@@ -62,23 +63,46 @@ def check_numbers(options):
         raise CratonError("--max-fail-percentage must be between 0 and 100, not %s" % pct)
 
 
-def check_playbook(path, extra_vars, env):
-    """The absolute path of a playbook that exists and passes ``ansible-playbook --syntax-check``."""
-    from ansible_collections.craton.fleet.driver.playbook_task import ansible_playbook  # pylint: disable=import-outside-toplevel
-    if not os.path.isfile(path):
-        raise CratonError("playbook %s does not exist" % path)
-    path = os.path.abspath(path)
-    argv = [ansible_playbook(), "--syntax-check", path, "-i", "localhost,"]
-    for extra in extra_vars or ():
-        argv += ["-e", extra]
-    check_env = dict(env)
-    check_env.pop("ANSIBLE_CALLBACKS_ENABLED", None)
-    try:
-        proc = subprocess.run(argv, env=check_env, capture_output=True, text=True, timeout=300, check=False)
-    except OSError as e:
-        raise CratonError("cannot run ansible-playbook: %s" % e) from None
-    if proc.returncode != 0:
-        text = (proc.stderr.strip() or proc.stdout.strip() or "exit code %d" % proc.returncode)
+class SyntaxCheck:
+    """``ansible-playbook --syntax-check`` of the playbook, started at once and waited for
+    later (it runs while Redis, the databases and the hosts are checked)."""
+
+    def __init__(self, path, extra_vars):
+        from ansible_collections.craton.fleet.driver.playbook_task import ansible_playbook  # pylint: disable=import-outside-toplevel
+        if not os.path.isfile(path):
+            raise CratonError("playbook %s does not exist" % path)
+        self.path = os.path.abspath(path)
+        argv = [ansible_playbook(), "--syntax-check", self.path, "-i", "localhost,"]
+        for extra in extra_vars or ():
+            argv += ["-e", extra]
+        check_env = dict(os.environ)
+        check_env.pop("ANSIBLE_CALLBACKS_ENABLED", None)
+        try:
+            # pylint: disable-next=consider-using-with
+            self.proc = subprocess.Popen(argv, env=check_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                         stdin=subprocess.DEVNULL, text=True)
+        except OSError as e:
+            raise CratonError("cannot run ansible-playbook: %s" % e) from None
+
+    def cancel(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.communicate()
+
+    def result(self):
+        """The absolute path of the playbook, or CratonError saying why it does not parse."""
+        try:
+            stdout, stderr = self.proc.communicate(timeout=300)
+        except subprocess.TimeoutExpired:
+            self.cancel()
+            raise CratonError("ansible-playbook --syntax-check %s did not finish in 300 s" % self.path) from None
+        return check_syntax_result(self.path, self.proc.returncode, stdout, stderr)
+
+
+def check_syntax_result(path, returncode, stdout, stderr):
+    """``path`` when the syntax check passed, else CratonError with its error line."""
+    if returncode != 0:
+        text = (stderr.strip() or stdout.strip() or "exit code %d" % returncode)
         lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("[WARNING]")]
         error = next((ln for ln in lines if "ERROR" in ln), lines[0] if lines else text)
         error = error.replace("[ERROR]: ", "").replace("ERROR! ", "")
@@ -156,13 +180,17 @@ class Run:  # pylint: disable=too-many-instance-attributes
         run_id = ev.check_run_id(o.run_id) if o.run_id else ev.new_run_id()
         prefix = ev.check_prefix(os.environ.get("CRATON_REDIS_PREFIX") or ev.DEFAULT_PREFIX)
         keys = ev.RunKeys(prefix, run_id)
-        redis_url, client, connect = connect_redis(o.redis_url)
-        if client.exists(keys.summary):
-            raise CratonError("run id %r already exists in Redis at %s: choose another --run-id, or "
-                              "--resume it" % (run_id, safe_redis_url(redis_url)))
-        inventory, hosts, fleet_url = select_hosts(o)
-        env = dict(os.environ, **self.child_env(redis_url, fleet_url))
-        playbook = check_playbook(o.playbook, o.extra_vars, env)
+        syntax = SyntaxCheck(o.playbook, o.extra_vars)
+        try:
+            redis_url, client, connect = connect_redis(o.redis_url)
+            if client.exists(keys.summary):
+                raise CratonError("run id %r already exists in Redis at %s: choose another --run-id, or "
+                                  "--resume it" % (run_id, safe_redis_url(redis_url)))
+            inventory, hosts, fleet_url = select_hosts(o)
+        except BaseException:
+            syntax.cancel()
+            raise
+        playbook = syntax.result()
         store = open_store(o.state_url, fleet_url)
         if store.find_book(run_id) is not None:
             raise CratonError("run id %r already exists in the run state database %s: use --resume %s"
@@ -242,7 +270,10 @@ class Run:  # pylint: disable=too-many-instance-attributes
                              describe="Redis at %s" % safe_redis_url(redis_url))
         reporter = Reporter(sender, spec, tally, terminal)
         flow = run_flow.make_flow(spec)
-        options = {"engine": "parallel", "executor": "threaded", "max_workers": spec["parallel"]}
+        # Our own thread pool: TaskFlow does not shut down an executor it was given, so the end
+        # of the run does not wait for idle pool threads.
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=spec["parallel"], thread_name_prefix="craton-run")
+        options = {"engine": "parallel", "executor": pool}
         if resume:
             engine = engines.load(flow, flow_detail=detail, book=book, backend=store.backend, **options)
         else:
@@ -269,6 +300,7 @@ class Run:  # pylint: disable=too-many-instance-attributes
                 ", retries %d" % spec["retries"] if spec["retries"] else ""))
         started = time.monotonic()
         error = self._run_engine(engine, sender, terminal, run_id)
+        pool.shutdown(wait=False)
         elapsed = time.monotonic() - started
         terminal.close()
         state = str(engine.storage.get_flow_state())
