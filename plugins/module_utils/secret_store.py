@@ -13,6 +13,11 @@ before they reach the database. The key is, in order:
 ``craton key generate`` writes a new key file (mode 0600). A missing key, a
 malformed key or a key that does not decrypt a stored secret is a CratonError
 that says which.
+
+With ``CRATON_SECRET_BACKEND=barbican`` new blobs go to OpenStack Barbican
+instead (barbican_store.py) and the database keeps a ``barbican:<uuid>``
+reference; :func:`decrypt` reads either kind. ``craton secrets migrate`` moves
+stored secrets between the two.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ except ImportError:  # pragma: no cover - reported by require_cryptography
 
 ENV_KEY = "CRATON_SECRET_KEY"
 ENV_KEY_FILE = "CRATON_SECRET_KEY_FILE"
+ENV_BACKEND = "CRATON_SECRET_BACKEND"
+BACKENDS = ("database", "barbican")
 
 
 def default_key_file():
@@ -89,15 +96,31 @@ def generate_key_file(path=None):
     return path
 
 
-def encrypt(plaintext):
-    """Encrypt a secret (str or bytes) with the configured key."""
+def backend():
+    """The secrets backend for new blobs: ``database`` (default) or ``barbican`` ($CRATON_SECRET_BACKEND)."""
+    name = os.environ.get(ENV_BACKEND) or "database"
+    if name not in BACKENDS:
+        raise CratonError("invalid %s=%r: use %s" % (ENV_BACKEND, name, " or ".join(BACKENDS)))
+    return name
+
+
+def encrypt(plaintext, to=None):
+    """What to store for a secret (str or bytes): a Fernet token of the configured key, or,
+    with the barbican backend (``to`` or :func:`backend`), a reference to the blob in Barbican."""
     if isinstance(plaintext, str):
         plaintext = plaintext.encode("utf-8")
+    if (to or backend()) == "barbican":
+        from ansible_collections.craton.fleet.plugins.module_utils import barbican_store
+        return barbican_store.store(plaintext, name="craton.fleet")
     return load_key().encrypt(plaintext)
 
 
 def decrypt(ciphertext, what="secret"):
-    """Decrypt a stored secret, or say that the key does not fit."""
+    """The plaintext of a stored secret (from Barbican for a reference, whatever the backend
+    setting), or say that the key does not fit."""
+    from ansible_collections.craton.fleet.plugins.module_utils import barbican_store
+    if barbican_store.is_reference(ciphertext):
+        return barbican_store.fetch(ciphertext, what)
     try:
         return load_key().decrypt(ciphertext)
     except InvalidToken:

@@ -260,3 +260,133 @@ def keystone_api(keystone, tmp_path_factory):  # noqa: F811
         yield c
     finally:
         server.stop()
+
+
+BARBICAN_CONF = """\
+[DEFAULT]
+host_href = {url}
+db_auto_create = True
+log_file = {dir}/barbican.log
+[database]
+connection = sqlite:///{dir}/barbican.db
+[secretstore]
+enabled_secretstore_plugins = store_crypto
+[crypto]
+enabled_crypto_plugins = simple_crypto
+[simple_crypto_plugin]
+kek = {kek}
+[keystone_authtoken]
+www_authenticate_uri = {keystone}
+auth_url = {keystone}
+auth_type = password
+username = {user}
+password = {password}
+project_name = {project}
+user_domain_id = default
+project_domain_id = default
+"""
+
+
+class Barbican:
+    """A running Barbican (simple crypto plugin, SQLite, Keystone auth), registered in Keystone's catalog,
+    and a project with a user that may keep secrets there."""
+
+    def __init__(self, keystone, workdir):
+        self.keystone = keystone
+        self.dir = str(workdir)
+        self.port = free_port()
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.proc = None
+
+    def start(self):
+        import base64
+        import shutil
+        suffix = uuid.uuid4().hex[:6]
+        ks = self.keystone
+        service_project = ks.project("barbican-service-%s" % suffix)
+        ks.user("barbican-%s" % suffix, "barbican-pw", service_project, "service")
+        service = ks.call("POST", "/services", {"service": {"type": "key-manager", "name": "barbican"}})["service"]
+        ks.call("POST", "/endpoints", {"endpoint": {"service_id": service["id"], "interface": "public",
+                                                    "url": self.url, "region_id": "RegionOne"}})
+        self.project = "craton-secrets-%s" % suffix
+        self.project_id = ks.project(self.project)
+        self.username, self.password = "craton-store-%s" % suffix, "store-pw"
+        ks.user(self.username, self.password, self.project_id, "member")
+        home = os.path.join(self.dir, "home")
+        os.makedirs(os.path.join(home, ".barbican"))
+        with open(os.path.join(home, ".barbican", "barbican.conf"), "w") as f:
+            f.write(BARBICAN_CONF.format(url=self.url, dir=self.dir, keystone=ks.url, user="barbican-%s" % suffix,
+                                         password="barbican-pw", project="barbican-service-%s" % suffix,
+                                         kek=base64.b64encode(os.urandom(32)).decode()))
+        paste = os.path.join(self.dir, "barbican-api-paste.ini")
+        shutil.copy(os.path.join(VENV, "etc", "barbican", "barbican-api-paste.ini"), paste)
+        self.log = os.path.join(self.dir, "server.log")
+        env = dict(os.environ, HOME=home, PYTHONWARNINGS="ignore")  # oslo.config finds ~/.barbican/barbican.conf
+        with open(self.log, "w") as log:
+            self.proc = subprocess.Popen(
+                [os.path.join(VENV, "bin", "python"), os.path.join(ROOT, "tests", "openstack", "wsgi_server.py"),
+                 str(self.port), "paste:" + paste], stdout=log, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + 90
+        while True:
+            if self.proc.poll() is not None:
+                raise AssertionError("Barbican exited with %s:\n%s" % (self.proc.returncode, self.read_log()))
+            try:
+                if requests.get(self.url + "/", timeout=2).status_code in (200, 300):
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError("Barbican did not answer within 90 s:\n%s" % self.read_log())
+            time.sleep(0.2)
+        return self
+
+    def read_log(self):
+        with open(self.log) as f:
+            return f.read()
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def os_env(self):
+        """The OS_* variables of the secret store's user (an openrc file's content)."""
+        return {"OS_AUTH_URL": self.keystone.url, "OS_USERNAME": self.username, "OS_PASSWORD": self.password,
+                "OS_PROJECT_NAME": self.project, "OS_USER_DOMAIN_NAME": "Default",
+                "OS_PROJECT_DOMAIN_NAME": "Default"}
+
+    def secret_payload(self, secret_uuid):
+        """The payload of a Barbican secret read over Barbican's REST API, or None when it does not exist."""
+        session = self.keystone.session(self.username, self.password, self.project)
+        response = session.get(self.url + "/v1/secrets/%s/payload" % secret_uuid,
+                               headers={"Accept": "application/octet-stream"}, raise_exc=False)
+        if response.status_code == 404:
+            return None
+        assert response.status_code == 200, response.text
+        return response.content
+
+    def delete_secret(self, secret_uuid):
+        session = self.keystone.session(self.username, self.password, self.project)
+        assert session.delete(self.url + "/v1/secrets/%s" % secret_uuid, raise_exc=False).status_code == 204
+
+
+@pytest.fixture(scope="session")
+def barbican(keystone, tmp_path_factory):  # noqa: F811 - the keystone fixture of this module
+    """A real Barbican on 127.0.0.1 (skips the suite without castellan in the test environment)."""
+    try:
+        import castellan  # noqa: F401  pylint: disable=unused-import
+        import barbicanclient  # noqa: F401  pylint: disable=unused-import
+    except ImportError:
+        skip_suite("castellan and python-barbicanclient are not installed in the test environment "
+                   "(tests/openstack/setup.sh installs them)")
+    if not os.path.exists(os.path.join(VENV, "etc", "barbican", "barbican-api-paste.ini")):
+        skip_suite("Barbican is not installed in %s: run tests/openstack/setup.sh" % VENV)
+    server = Barbican(keystone, tmp_path_factory.mktemp("barbican")).start()
+    try:
+        yield server
+    finally:
+        server.stop()

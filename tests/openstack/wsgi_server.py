@@ -4,6 +4,7 @@
 """Serve an OpenStack WSGI application (Keystone, Barbican) on 127.0.0.1 for the tests.
 
 Usage: python wsgi_server.py PORT MODULE:ATTRIBUTE
+       python wsgi_server.py PORT paste:PASTE.INI
 
 A threaded wsgiref server from the standard library. gunicorn does not fit: the
 OpenStack services parse ``sys.argv`` with oslo.config when their application is
@@ -13,6 +14,7 @@ built and refuse gunicorn's own arguments, so here ``sys.argv`` is reset first.
 from __future__ import annotations
 
 import importlib
+import os
 import socketserver
 import sys
 import warnings
@@ -32,11 +34,12 @@ def main():
     port, target = int(sys.argv[1]), sys.argv[2]
     sys.argv = [sys.argv[0]]
     warnings.simplefilter("ignore")
-    module_name, attribute = target.split(":")
-    module = importlib.import_module(module_name)
-    app = getattr(module, attribute)
-    if callable(app) and attribute.startswith(("initialize", "create", "get_")):
-        app = app()
+    if target.startswith("paste:"):  # a PasteDeploy file (Barbican: its own barbican-api-paste.ini)
+        from paste import deploy
+        app = deploy.loadapp("config:%s" % os.path.abspath(target[len("paste:"):]))
+    else:
+        module_name, attribute = target.split(":")
+        app = getattr(importlib.import_module(module_name), attribute)
     server = simple_server.make_server("127.0.0.1", port, app, server_class=_ThreadingServer,
                                        handler_class=_QuietHandler)
     print("serving %s on 127.0.0.1:%d" % (target, port), flush=True)

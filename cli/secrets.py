@@ -1,0 +1,85 @@
+# -*- coding: utf-8 -*-
+# Copyright: craton.fleet contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""``craton secrets migrate --to barbican|database``: move stored secret blobs between stores.
+
+Each secret is moved on its own: read (decrypted, or fetched from Barbican), written
+to the target store, then its row is switched in one transaction that checks the
+row still holds what was read (a secret changed meanwhile is left alone and
+reported). Only after that commit is the old Barbican secret deleted. An error
+stops the run with everything before it moved and nothing half-moved: run the
+command again to continue.
+"""
+
+from __future__ import annotations
+
+
+
+def _move_one(url, secret_id, old, target, what):
+    import sqlalchemy as sa
+
+    from ansible_collections.craton.fleet.plugins.module_utils import barbican_store, db, secret_store
+    from ansible_collections.craton.fleet.plugins.module_utils.models import Secret
+
+    new = secret_store.encrypt(secret_store.decrypt(old, what), to=target)
+    try:
+        with db.transaction(url) as session:
+            switched = session.execute(sa.update(Secret).where(Secret.id == secret_id, Secret.ciphertext == old)
+                                       .values(ciphertext=new)).rowcount
+    except BaseException:
+        if barbican_store.is_reference(new):
+            barbican_store.delete(new, what)  # the row still points at the old copy
+        raise
+    if not switched:
+        if barbican_store.is_reference(new):
+            barbican_store.delete(new, what)
+        return False
+    if barbican_store.is_reference(old):
+        barbican_store.delete(old, what)
+    return True
+
+
+def _cmd_migrate(args):
+    import sqlalchemy as sa
+
+    from ansible_collections.craton.fleet.plugins.module_utils import barbican_store, db
+    from ansible_collections.craton.fleet.plugins.module_utils.errors import CratonError
+    from ansible_collections.craton.fleet.plugins.module_utils.models import Host, Secret, Tenant
+
+    url = db.resolve_url(args.database_url)
+    with db.transaction(url) as session:
+        rows = session.execute(
+            sa.select(Secret.id, Secret.ciphertext, Secret.name, Host.name, Tenant.name)
+            .join(Host, Host.id == Secret.host_id).join(Tenant, Tenant.id == Host.tenant_id)
+            .order_by(Secret.id)).all()
+    todo = [r for r in rows if barbican_store.is_reference(r[1]) != (args.to == "barbican")]
+    moved = skipped = 0
+    for secret_id, old, name, host, tenant in todo:
+        what = "secret %r of host %r (tenant %r)" % (name, host, tenant)
+        try:
+            if _move_one(url, secret_id, old, args.to, what):
+                moved += 1
+            else:
+                skipped += 1
+        except CratonError as e:
+            raise CratonError("%s; %d of %d secrets were moved to %s before it, the rest are unchanged: run the "
+                              "command again to continue" % (e, moved, len(todo), args.to)) from None
+    print("moved %d secrets to %s (%d were there already%s)" % (
+        moved, args.to, len(rows) - len(todo),
+        ", %d changed while moving and were left alone: run again" % skipped if skipped else ""))
+    return 1 if skipped else 0
+
+
+def register(subparsers, common):
+    """Add ``craton secrets migrate``."""
+    parser = subparsers.add_parser(
+        "secrets", parents=[common], help="move secrets between the database and Barbican",
+        description="Secret blobs live in the fleet database, encrypted (the default), or in OpenStack Barbican "
+                    "with only a reference in the database (CRATON_SECRET_BACKEND=barbican; see docs/openstack.md).")
+    sub = parser.add_subparsers(dest="secrets_command", metavar="ACTION", required=True)
+    p = sub.add_parser("migrate", parents=[common], help="move every stored secret to one store",
+                       description="Move every secret to --to: barbican (needs the OS_* Keystone credentials and "
+                                   "castellan) or database (needs the secret key). Secrets already there are left "
+                                   "alone; Barbican copies are deleted once their row points at the new store.")
+    p.add_argument("--to", required=True, choices=("barbican", "database"), help="the target store")
+    p.set_defaults(func=_cmd_migrate)

@@ -1,0 +1,137 @@
+# -*- coding: utf-8 -*-
+# Copyright: craton.fleet contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Secret blobs in OpenStack Barbican, through castellan (OpenStack's key-manager library).
+
+Used by secret_store when ``CRATON_SECRET_BACKEND=barbican``: a blob is stored in
+Barbican as opaque data and the fleet database keeps only the reference,
+``barbican:<uuid>`` (in the column that otherwise holds the Fernet token, so
+both kinds can live side by side while ``craton secrets migrate`` moves them).
+
+Credentials are Keystone's, from the usual ``OS_*`` variables of an openrc file:
+``OS_AUTH_URL``, ``OS_USERNAME``, ``OS_PASSWORD``, ``OS_PROJECT_NAME``,
+``OS_USER_DOMAIN_NAME``, ``OS_PROJECT_DOMAIN_NAME`` (default ``Default``). The
+secrets belong to that project. Barbican's endpoint is ``CRATON_BARBICAN_URL``
+when set, else the ``key-manager`` endpoint of Keystone's catalog.
+
+Errors name Barbican (or Keystone) and what to check; a write that fails
+raises before anything reaches the fleet database.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import traceback
+
+from ansible_collections.craton.fleet.plugins.module_utils.errors import CratonError
+
+try:
+    from castellan import key_manager, options
+    from castellan.common import exception as castellan_exception
+    from castellan.common.credentials import keystone_password
+    from castellan.common.objects import opaque_data
+    from oslo_config import cfg
+    HAS_CASTELLAN = True
+    CASTELLAN_IMPORT_ERROR = None
+except ImportError:  # pragma: no cover - reported by _manager
+    HAS_CASTELLAN = False
+    CASTELLAN_IMPORT_ERROR = traceback.format_exc()
+
+PREFIX = b"barbican:"
+ENV_URL = "CRATON_BARBICAN_URL"
+
+_MANAGERS = {}
+
+
+def is_reference(stored):
+    """True when ``stored`` (the secrets.ciphertext column) is a Barbican reference."""
+    return isinstance(stored, (bytes, bytearray)) and bytes(stored).startswith(PREFIX)
+
+
+def _credentials():
+    env = os.environ
+    missing = [v for v in ("OS_AUTH_URL", "OS_USERNAME", "OS_PASSWORD", "OS_PROJECT_NAME") if not env.get(v)]
+    if missing:
+        raise CratonError("the Barbican secret store needs Keystone credentials: set %s (an openrc file)"
+                          % ", ".join(missing))
+    return keystone_password.KeystonePassword(
+        password=env["OS_PASSWORD"], auth_url=env["OS_AUTH_URL"], username=env["OS_USERNAME"],
+        user_domain_name=env.get("OS_USER_DOMAIN_NAME") or "Default", project_name=env["OS_PROJECT_NAME"],
+        project_domain_name=env.get("OS_PROJECT_DOMAIN_NAME") or "Default")
+
+
+def _manager():
+    if not HAS_CASTELLAN:
+        raise CratonError("CRATON_SECRET_BACKEND=barbican needs the Python packages castellan and "
+                          "python-barbicanclient (pip install castellan python-barbicanclient): %s"
+                          % CASTELLAN_IMPORT_ERROR.strip().splitlines()[-1])
+    key = (os.environ.get(ENV_URL), os.environ.get("OS_AUTH_URL"))
+    if key not in _MANAGERS:
+        if not logging.getLogger().isEnabledFor(logging.DEBUG):
+            # castellan and barbicanclient log every failure themselves; craton says it once, in its error
+            for name in ("castellan", "barbicanclient"):
+                logging.getLogger(name).setLevel(logging.CRITICAL)
+        conf = cfg.ConfigOpts()
+        options.set_defaults(conf, backend="barbican", barbican_endpoint=key[0] or None, auth_endpoint=key[1],
+                             number_of_retries=5, retry_delay=1)
+        _MANAGERS[key] = key_manager.API(conf)
+    return _MANAGERS[key]
+
+
+def _where():
+    return "Barbican at %s" % (os.environ.get(ENV_URL) or "the key-manager endpoint of Keystone's catalog (%s)"
+                               % os.environ.get("OS_AUTH_URL"))
+
+
+def _problem(error, doing):
+    reason = getattr(error, "message", None) or str(error) or type(error).__name__
+    reason = reason.splitlines()[0]
+    if "Unauthorized" in reason or "401" in reason:
+        hint = "check the Keystone credentials (OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME)"
+    elif "Forbidden" in reason or "403" in reason:
+        hint = "give user %s a role that may manage secrets in project %s (member, or creator)" % (
+            os.environ.get("OS_USERNAME"), os.environ.get("OS_PROJECT_NAME"))
+    else:
+        hint = "check %s and OS_AUTH_URL, and that Barbican and Keystone run" % ENV_URL
+    return CratonError("%s with %s failed: %s (%s)" % (doing, _where(), reason, hint))
+
+
+def store(blob, name=None):
+    """Store ``blob`` (bytes) in Barbican; the reference to keep in the database."""
+    manager, context = _manager(), _credentials()
+    try:
+        uuid = manager.store(context, opaque_data.OpaqueData(bytes(blob), name=name))
+    except castellan_exception.CastellanException as e:
+        raise _problem(e, "storing %s" % (name or "a secret")) from None
+    return PREFIX + uuid.encode("ascii")
+
+
+def _uuid(reference):
+    return bytes(reference)[len(PREFIX):].decode("ascii")
+
+
+def fetch(reference, what="secret"):
+    """The blob that ``reference`` points at."""
+    manager, context = _manager(), _credentials()
+    uuid = _uuid(reference)
+    try:
+        managed = manager.get(context, uuid)
+    except castellan_exception.ManagedObjectNotFoundError:
+        raise CratonError("%s: its Barbican secret %s no longer exists in %s (deleted in Barbican, or another "
+                          "project's? check OS_PROJECT_NAME)" % (what, uuid, _where())) from None
+    except castellan_exception.CastellanException as e:
+        raise _problem(e, "reading %s" % what) from None
+    return managed.get_encoded()
+
+
+def delete(reference, what="secret"):
+    """Delete the Barbican secret of ``reference``; False when it was already gone."""
+    manager, context = _manager(), _credentials()
+    try:
+        manager.delete(context, _uuid(reference))
+    except castellan_exception.ManagedObjectNotFoundError:
+        return False
+    except castellan_exception.CastellanException as e:
+        raise _problem(e, "deleting %s" % what) from None
+    return True
