@@ -118,6 +118,33 @@ def test_migrate_both_ways_loses_nothing(store, barbican, run_craton, tmp_path):
     assert "moved 0 secrets to barbican (2 were there already)" in again.stdout
 
 
+def test_api_secrets_go_to_barbican_too(store, barbican, tmp_path):  # noqa: F811
+    """craton serve with the Barbican backend: PUT .../secrets/NAME stores in Barbican; the inventory
+    with secrets=true reads it back."""
+    import base64
+
+    from api_fixtures import ApiServer
+
+    if not _stored(store["url"]):
+        mr.playbook(tmp_path, store["url"], PLAY, env=store["env"])
+    server = ApiServer(store["url"], store["env"], str(tmp_path)).start()
+    try:
+        api = server.session(server.token("acme", "editor"))
+        host = next(h for h in api.get(server.url + "/v1/hosts").json()["items"] if h["name"] == "web1")
+        put = api.put(server.url + "/v1/hosts/%d/secrets/api_key" % host["id"],
+                      json={"kind": "opaque", "data": "written-through-the-api"})
+        assert put.status_code in (200, 201), put.text
+        ref = _stored(store["url"])["api_key"]
+        assert ref.startswith(b"barbican:")
+        assert barbican.secret_payload(ref[len(b"barbican:"):].decode()) == b"written-through-the-api"
+        data = api.get(server.url + "/v1/inventory", params={"secrets": "true"}).json()
+        secrets = dict((s["name"], base64.b64decode(s["data_base64"]).decode())
+                       for h in data["hosts"] if h["name"] == "web1" for s in h["secrets"])
+        assert secrets["api_key"] == "written-through-the-api" and secrets["motd"] == VALUES["motd"]
+    finally:
+        server.stop()
+
+
 def test_barbican_failures_are_clear_and_write_nothing(store, barbican, run_craton, tmp_path):  # noqa: F811
     if not _stored(store["url"]):
         mr.playbook(tmp_path, store["url"], PLAY, env=store["env"])
