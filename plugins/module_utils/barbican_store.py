@@ -22,21 +22,11 @@ from __future__ import annotations
 
 import logging
 import os
-import traceback
 
 from ansible_collections.craton.fleet.plugins.module_utils.errors import CratonError
 
-try:
-    from castellan import key_manager, options
-    from castellan.common import exception as castellan_exception
-    from castellan.common.credentials import keystone_password
-    from castellan.common.objects import opaque_data
-    from oslo_config import cfg
-    HAS_CASTELLAN = True
-    CASTELLAN_IMPORT_ERROR = None
-except ImportError:  # pragma: no cover - reported by _manager
-    HAS_CASTELLAN = False
-    CASTELLAN_IMPORT_ERROR = traceback.format_exc()
+# castellan (and oslo.config, oslo.log, barbicanclient under it) is imported on first use only:
+# reading secrets from the database must not pay for it.
 
 PREFIX = b"barbican:"
 ENV_URL = "CRATON_BARBICAN_URL"
@@ -49,7 +39,23 @@ def is_reference(stored):
     return isinstance(stored, (bytes, bytearray)) and bytes(stored).startswith(PREFIX)
 
 
+def _castellan():
+    """castellan's modules, or a CratonError saying what to install."""
+    try:
+        from castellan import key_manager, options
+        from castellan.common import exception
+        from castellan.common.credentials import keystone_password
+        from castellan.common.objects import opaque_data
+        from oslo_config import cfg
+    except ImportError as e:
+        raise CratonError("CRATON_SECRET_BACKEND=barbican and secrets stored in Barbican need the Python packages "
+                          "castellan and python-barbicanclient (pip install castellan python-barbicanclient): %s"
+                          % e) from None
+    return key_manager, options, exception, keystone_password, opaque_data, cfg
+
+
 def _credentials():
+    keystone_password = _castellan()[3]
     env = os.environ
     missing = [v for v in ("OS_AUTH_URL", "OS_USERNAME", "OS_PASSWORD", "OS_PROJECT_NAME") if not env.get(v)]
     if missing:
@@ -62,10 +68,7 @@ def _credentials():
 
 
 def _manager():
-    if not HAS_CASTELLAN:
-        raise CratonError("CRATON_SECRET_BACKEND=barbican needs the Python packages castellan and "
-                          "python-barbicanclient (pip install castellan python-barbicanclient): %s"
-                          % CASTELLAN_IMPORT_ERROR.strip().splitlines()[-1])
+    key_manager, options, cfg = _castellan()[0], _castellan()[1], _castellan()[5]
     key = (os.environ.get(ENV_URL), os.environ.get("OS_AUTH_URL"))
     if key not in _MANAGERS:
         if not logging.getLogger().isEnabledFor(logging.DEBUG):
@@ -100,9 +103,10 @@ def _problem(error, doing):
 def store(blob, name=None):
     """Store ``blob`` (bytes) in Barbican; the reference to keep in the database."""
     manager, context = _manager(), _credentials()
+    exception, opaque_data = _castellan()[2], _castellan()[4]
     try:
         uuid = manager.store(context, opaque_data.OpaqueData(bytes(blob), name=name))
-    except castellan_exception.CastellanException as e:
+    except exception.CastellanException as e:
         raise _problem(e, "storing %s" % (name or "a secret")) from None
     return PREFIX + uuid.encode("ascii")
 
@@ -114,13 +118,14 @@ def _uuid(reference):
 def fetch(reference, what="secret"):
     """The blob that ``reference`` points at."""
     manager, context = _manager(), _credentials()
+    exception = _castellan()[2]
     uuid = _uuid(reference)
     try:
         managed = manager.get(context, uuid)
-    except castellan_exception.ManagedObjectNotFoundError:
+    except exception.ManagedObjectNotFoundError:
         raise CratonError("%s: its Barbican secret %s no longer exists in %s (deleted in Barbican, or another "
                           "project's? check OS_PROJECT_NAME)" % (what, uuid, _where())) from None
-    except castellan_exception.CastellanException as e:
+    except exception.CastellanException as e:
         raise _problem(e, "reading %s" % what) from None
     return managed.get_encoded()
 
@@ -128,10 +133,11 @@ def fetch(reference, what="secret"):
 def delete(reference, what="secret"):
     """Delete the Barbican secret of ``reference``; False when it was already gone."""
     manager, context = _manager(), _credentials()
+    exception = _castellan()[2]
     try:
         manager.delete(context, _uuid(reference))
-    except castellan_exception.ManagedObjectNotFoundError:
+    except exception.ManagedObjectNotFoundError:
         return False
-    except castellan_exception.CastellanException as e:
+    except exception.CastellanException as e:
         raise _problem(e, "deleting %s" % what) from None
     return True
