@@ -165,5 +165,6 @@ def keystone_client(url, timeout=None, verify=True, **credentials):
     :func:`keystone_session`)."""
     from ansible_collections.craton.fleet.client.client import DEFAULT_TIMEOUT, Client
 
+    timeout = timeout or DEFAULT_TIMEOUT
     ks = keystone_session(verify=verify, timeout=timeout, **credentials)
-    return Client(url, auth=KeystoneAuth(ks), timeout=timeout or DEFAULT_TIMEOUT, verify=verify)
+    return Client(url, auth=KeystoneAuth(ks), timeout=timeout, verify=verify)
