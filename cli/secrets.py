@@ -14,7 +14,6 @@ command again to continue.
 from __future__ import annotations
 
 
-
 def _move_one(url, secret_id, old, target, what):
     import sqlalchemy as sa
 

@@ -217,7 +217,7 @@ class KeystoneAuthenticator(Authenticator):
                                 "on the tenant it may see" % (project_name, project_id, PROJECT_VARIABLE, project_id))
         if len(found) > 1:
             raise ApiError(403, "Keystone project %s (%s) is claimed by several tenants (%s): keep %s on one of them"
-                           % (project_name, project_id, ", ".join(sorted(n for _, n in found)), PROJECT_VARIABLE))
+                           % (project_name, project_id, ", ".join(sorted(name for _tenant_id, name in found)), PROJECT_VARIABLE))
         return found[0]
 
 

@@ -69,13 +69,16 @@ def test_client_with_password_application_credential_and_clouds_yaml(keystone_ap
 
 def test_client_keystone_errors_are_clear(keystone_api, clouds_yaml, monkeypatch):  # noqa: F811
     api = keystone_api
-    wrong = dict(_password(api, "member", "a"), password="wrong")
+    wrong = _password(api, "member", "a")
+    wrong["password"] = "wrong"
     with pytest.raises(ClientError, match="Keystone at .* refused user member-.* of project a-.*: check the "
                                           "credentials"):
         list(keystone_client(api.server.url, **wrong).hosts.list())
     down = "http://127.0.0.1:%d/v3" % free_port()
     with pytest.raises(ClientError, match="cannot reach Keystone at %s" % down):
-        list(keystone_client(api.server.url, **dict(_password(api, "member", "a"), auth_url=down)).hosts.list())
+        unreachable = _password(api, "member", "a")
+        unreachable["auth_url"] = down
+        list(keystone_client(api.server.url, **unreachable).hosts.list())
     monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", clouds_yaml["path"])
     with pytest.raises(ClientError, match="cloud 'nowhere' is not in any clouds.yaml"):
         keystone_client(api.server.url, cloud="nowhere")
@@ -104,6 +107,6 @@ def test_inventory_plugin_with_keystone(keystone_api, clouds_yaml, tmp_path):  #
     assert set(inventory_list(config, cloud_env)[0]["_meta"]["hostvars"]) == hosts
 
     config = write_config(tmp_path, "bad.craton.yml", api_url=api.server.url,
-                          keystone_auth=dict(_password(api, "member", "a"), password="wrong"))
+                          keystone_auth={**_password(api, "member", "a"), "password": "wrong"})
     proc = inventory_list(config, env, check=False)[1]
     assert proc.stdout.count("a-host0") == 0 and "refused user member-" in proc.stderr, proc.stderr

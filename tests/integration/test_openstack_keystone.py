@@ -7,16 +7,15 @@ Keystone projects through their trusted variable ``keystone_project_id``.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
-import uuid
 
 import pytest
 import requests
 
 from api_fixtures import ApiServer
 from openstack_fixtures import TOKEN_SECONDS, keystone, keystone_api as cloud  # noqa: F401  pylint: disable=unused-import
+
 
 def _host_names(session, server):
     response = session.get(server.url + "/v1/hosts")
