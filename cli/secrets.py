@@ -69,6 +69,35 @@ def _cmd_migrate(args):
     return 1 if skipped else 0
 
 
+def _cmd_prune(args):
+    import datetime
+
+    import sqlalchemy as sa
+
+    from ansible_collections.craton.fleet.plugins.module_utils import barbican_store, db
+    from ansible_collections.craton.fleet.plugins.module_utils.errors import CratonError
+    from ansible_collections.craton.fleet.plugins.module_utils.models import Secret
+
+    if args.older_than < 0:
+        raise CratonError("--older-than must be 0 or more seconds")
+    # Barbican first, the database after: a secret listed here is either referenced by a committed
+    # row (seen below) or being written by a transaction not committed yet (younger than --older-than).
+    stored = barbican_store.list_stored()
+    url = db.resolve_url(args.database_url)
+    with db.transaction(url) as session:
+        referenced = set(bytes(ref)[len(barbican_store.PREFIX):].decode("ascii")
+                         for ref in session.scalars(sa.select(Secret.ciphertext)) if barbican_store.is_reference(ref))
+    cutoff = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=args.older_than)
+    unused = [uuid for uuid, created in stored if uuid not in referenced and (created is None or created <= cutoff)]
+    for uuid in unused:
+        if not args.dry_run:
+            barbican_store.delete(barbican_store.PREFIX + uuid.encode("ascii"), "unused Barbican secret %s" % uuid)
+    print("%s %d unused craton.fleet secrets in Barbican (%d in use, %d younger than %gs kept)" % (
+        "would delete" if args.dry_run else "deleted", len(unused), len(referenced),
+        sum(1 for uuid, created in stored if uuid not in referenced) - len(unused), args.older_than))
+    return 0
+
+
 def register(subparsers, common):
     """Add ``craton secrets migrate``."""
     parser = subparsers.add_parser(
@@ -82,3 +111,13 @@ def register(subparsers, common):
                                    "alone; Barbican copies are deleted once their row points at the new store.")
     p.add_argument("--to", required=True, choices=("barbican", "database"), help="the target store")
     p.set_defaults(func=_cmd_migrate)
+    p = sub.add_parser("prune", parents=[common], help="delete Barbican copies that no secret points at",
+                       description="Delete the Barbican secrets named craton.fleet (in the project of the OS_* "
+                                   "credentials) that no row of the fleet database references: the old copies "
+                                   "of replaced or deleted secrets. Only those older than --older-than are "
+                                   "touched, so that writes in progress keep theirs. One fleet database per "
+                                   "Barbican project: another fleet's secrets would look unused.")
+    p.add_argument("--older-than", type=float, default=3600, metavar="SECONDS",
+                   help="only secrets created at least this long ago (default: 3600)")
+    p.add_argument("--dry-run", action="store_true", help="only count them")
+    p.set_defaults(func=_cmd_prune)

@@ -141,3 +141,34 @@ def delete(reference, what="secret"):
     except exception.CastellanException as e:
         raise _problem(e, "deleting %s" % what) from None
     return True
+
+
+def list_stored(name="craton.fleet"):
+    """(uuid, created as an aware UTC datetime or None) of every Barbican secret called ``name`` in the
+    project of the credentials (castellan lists 10 at most: python-barbicanclient pages through them)."""
+    import datetime
+
+    _castellan()
+    from barbicanclient import client as barbican_client
+    from keystoneauth1 import session as ks_session
+    from keystoneauth1.identity import v3
+
+    creds = _credentials()
+    auth = v3.Password(auth_url=creds.auth_url, username=creds.username, password=creds.password,
+                       user_domain_name=creds.user_domain_name, project_name=creds.project_name,
+                       project_domain_name=creds.project_domain_name)
+    client = barbican_client.Client(session=ks_session.Session(auth=auth), endpoint=os.environ.get(ENV_URL) or None)
+    out, offset = [], 0
+    try:
+        while True:
+            page = client.secrets.list(limit=100, offset=offset, name=name)
+            for secret in page:
+                created = secret.created
+                if created is not None and created.tzinfo is None:
+                    created = created.replace(tzinfo=datetime.timezone.utc)
+                out.append((secret.secret_ref.rstrip("/").rsplit("/", 1)[-1], created))
+            if len(page) < 100:
+                return out
+            offset += len(page)
+    except Exception as e:  # barbicanclient's and keystoneauth1's exceptions
+        raise _problem(e, "listing secrets") from None

@@ -145,6 +145,26 @@ def test_api_secrets_go_to_barbican_too(store, barbican, tmp_path):  # noqa: F81
         server.stop()
 
 
+def test_prune_deletes_only_unused_copies(store, barbican, run_craton, tmp_path):  # noqa: F811
+    """Replacing a secret leaves its old Barbican copy; craton secrets prune deletes it and nothing in use."""
+    if not _stored(store["url"]):
+        mr.playbook(tmp_path, store["url"], PLAY, env=store["env"])
+    old = _stored(store["url"])["motd"]
+    mr.playbook(tmp_path, store["url"], PLAY.replace("hello from barbican", "a new motd"), env=store["env"])
+    in_use = _stored(store["url"])
+    assert in_use["motd"] != old and barbican.secret_payload(old[len(b"barbican:"):].decode()) is not None
+    kept = run_craton("secrets", "prune", "--database-url", store["url"], env=store["env"])
+    assert "deleted 0 unused" in kept.stdout, kept.stdout  # everything is younger than the default hour
+    dry = run_craton("secrets", "prune", "--older-than", "0", "--dry-run", "--database-url", store["url"],
+                     env=store["env"])
+    assert "would delete " in dry.stdout and barbican.secret_payload(old[len(b"barbican:"):].decode()) is not None
+    done = run_craton("secrets", "prune", "--older-than", "0", "--database-url", store["url"], env=store["env"])
+    assert "deleted " in done.stdout and "deleted 0 " not in done.stdout, done.stdout
+    assert barbican.secret_payload(old[len(b"barbican:"):].decode()) is None
+    for ref in in_use.values():
+        assert barbican.secret_payload(ref[len(b"barbican:"):].decode()) is not None
+
+
 def test_barbican_failures_are_clear_and_write_nothing(store, barbican, run_craton, tmp_path):  # noqa: F811
     if not _stored(store["url"]):
         mr.playbook(tmp_path, store["url"], PLAY, env=store["env"])
