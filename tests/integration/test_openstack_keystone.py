@@ -7,7 +7,10 @@ Keystone projects through their trusted variable ``keystone_project_id``.
 
 from __future__ import annotations
 
+import socket
+import socketserver
 import sys
+import threading
 import time
 
 import pytest
@@ -124,6 +127,59 @@ def test_keystone_misconfiguration_is_one_line_and_exit_1(cloud, keystone, run_c
         assert proc.returncode == 1, (extra, proc.stdout, proc.stderr)
         assert proc.stderr.startswith("craton: error: ") and expected in proc.stderr, (extra, proc.stderr)
         assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+class _Forward(socketserver.BaseRequestHandler):
+    """One TCP connection to 127.0.0.1:server.target_port, bytes copied both ways."""
+
+    def handle(self):
+        upstream = socket.create_connection(("127.0.0.1", self.server.target_port))
+
+        def pump(src, dst):
+            try:
+                while True:
+                    data = src.recv(65536)
+                    if not data:
+                        break
+                    dst.sendall(data)
+            except OSError:
+                pass
+            finally:
+                for sock in (src, dst):
+                    try:
+                        sock.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+
+        other = threading.Thread(target=pump, args=(upstream, self.request), daemon=True)
+        other.start()
+        pump(self.request, upstream)
+        other.join(5)
+        upstream.close()
+
+
+def test_keystone_going_away_is_503_naming_keystone(cloud, keystone, tmp_path):  # noqa: F811
+    """craton serve reaches Keystone through a TCP relay; the relay stops: 503 naming Keystone, not 401.
+    (Keystone's wsgiref server speaks HTTP/1.0: every call is a new connection, none survives the relay.)"""
+    relay = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Forward)
+    relay.daemon_threads = True
+    relay.target_port = keystone.port
+    threading.Thread(target=relay.serve_forever, daemon=True).start()
+    relayed = "http://127.0.0.1:%d/v3" % relay.server_address[1]
+    server = ApiServer(cloud.server.database_url, cloud.server.env, str(tmp_path))
+    try:
+        server.start("--keystone-url", relayed, "--keystone-username", "craton-%s" % cloud.suffix,
+                     "--keystone-project", "service-%s" % cloud.suffix, "--keystone-cache-seconds", "0")
+        token = cloud.token("reader", "a")
+        assert server.session(token).get(server.url + "/v1/hosts").status_code == 200
+        relay.shutdown()
+        relay.server_close()
+        response = server.session(token).get(server.url + "/v1/hosts")
+        assert response.status_code == 503, response.text
+        assert "cannot reach Keystone at %s" % relayed in response.json()["error"]["message"]
+    finally:
+        server.stop()
+        relay.server_close()
 
 
 if __name__ == "__main__":  # pragma: no cover
