@@ -265,7 +265,7 @@ def main(argv=None):
             export_times.append(time.perf_counter() - start)
             exported = buf.getvalue()
         print("  runs: API %s; export %s" % (" ".join("%.2f" % t for t in api_times),
-                                              " ".join("%.2f" % t for t in export_times)))
+                                             " ".join("%.2f" % t for t in export_times)))
         cli_times = []
         target = os.path.join(work, "export.tgz")
         for _run in range(args.repeat):

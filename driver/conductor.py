@@ -33,6 +33,7 @@ from ansible_collections.craton.fleet.driver.reporter import Reporter, Tally
 from ansible_collections.craton.fleet.driver.state import open_store
 from ansible_collections.craton.fleet.driver.terminal import Terminal
 from ansible_collections.craton.fleet.plugins.module_utils import events as ev
+from ansible_collections.craton.fleet.plugins.module_utils.errors import CratonError
 from ansible_collections.craton.fleet.plugins.module_utils.event_sender import EventSender
 from ansible_collections.craton.fleet.plugins.module_utils.redis_connection import redis_client, resolve_url
 
@@ -144,8 +145,12 @@ def main(argv=None):
     parser.add_argument("--parallel", type=int, default=1)
     args = parser.parse_args(argv)
     url = resolve_url(args.redis_url)
-    store = open_store(args.state_url, None)
-    board = jobboard(url, store, namespace=args.namespace)
+    try:
+        store = open_store(args.state_url, None)
+        board = jobboard(url, store, namespace=args.namespace)
+    except CratonError as e:
+        sys.stderr.write("craton conductor: %s\n" % e)
+        return 1
     conductor = make_conductor(args.name, board, store, args.parallel, lambda: redis_client(url))
 
     def log(event, details):

@@ -131,8 +131,10 @@ class StateStore:
                 # transitions, which only means re-running those hosts).
                 sa.event.listen(backend.engine, "connect", _sqlite_wal)
             if sqlite:
-                with contextlib.closing(backend.get_connection()) as conn:
-                    conn.upgrade()  # TaskFlow creates the tables directly on SQLite (no Alembic)
+                # TaskFlow creates the tables directly on SQLite (no Alembic), check-then-create:
+                # processes opening one new file at once (conductors) take turns.
+                with _file_lock(self.parsed.database), contextlib.closing(backend.get_connection()) as conn:
+                    conn.upgrade()
             else:
                 backend.get_connection().validate()
                 _migrate(backend.engine)
@@ -175,6 +177,19 @@ class StateStore:
     def close(self):
         if self.backend is not None:
             self.backend.close()
+
+
+@contextlib.contextmanager
+def _file_lock(path):
+    """An exclusive flock on the SQLite file itself (SQLite's own locks are fcntl locks,
+    independent of flock on Linux); a file that does not exist yet is created empty."""
+    import fcntl  # pylint: disable=import-outside-toplevel
+    with open(path, "ab") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _sqlite_wal(dbapi_connection, _record):

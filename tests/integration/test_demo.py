@@ -86,7 +86,7 @@ def test_demo_builds_the_fleet_runs_it_live_and_stops_cleanly_on_ctrl_c(craton_e
         assert snapshot["driver"]["writers"], "the driver's own state is in the run"
 
         os.killpg(proc.pid, signal.SIGINT)
-        rest, _ = proc.communicate(timeout=60)
+        rest = proc.communicate(timeout=60)[0]
         assert proc.returncode == 0, rest
         assert "Stopping." in rest
         assert not _port_open(port), "the demo's server still listens after Ctrl-C"

@@ -8,6 +8,10 @@ the revision check of every entry point still work.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+
 import sqlalchemy as sa
 
 from ansible_collections.craton.fleet.cli import db as db_cli
@@ -44,3 +48,25 @@ def test_state_in_the_fleet_database_leaves_the_fleet_revision_alone(db_url, tmp
     second = dh.craton(env, *args, "--run-id", cr.new_run_id())
     assert second.returncode == 0, second.stdout + second.stderr
     assert dh.markers(tmp_path / "markers", "done") == {"h1": 2}
+
+
+_OPEN_AT_ONCE = """
+import sys, time
+from ansible_collections.craton.fleet.driver.state import open_store
+while time.time() < float(sys.argv[2]):
+    time.sleep(0.001)
+open_store(sys.argv[1], None).close()
+"""
+
+
+def test_processes_opening_one_new_sqlite_state_file_at_once_all_succeed(tmp_path):
+    """Conductors started together create TaskFlow's tables in the same new file: they take turns."""
+    for attempt in range(3):
+        url = "sqlite:///%s" % (tmp_path / ("runs-%d.db" % attempt))
+        start_at = str(time.time() + 3)  # after every process has imported TaskFlow
+        procs = [subprocess.Popen([sys.executable, "-c", _OPEN_AT_ONCE, url, start_at],
+                                  stderr=subprocess.PIPE, text=True) for _i in range(4)]
+        errors = [proc.communicate(timeout=120)[1] for proc in procs]
+        assert [proc.returncode for proc in procs] == [0, 0, 0, 0], errors
+        with sa.create_engine(url).connect() as conn:
+            assert {"logbooks", "flowdetails", "atomdetails"} <= set(sa.inspect(conn).get_table_names())

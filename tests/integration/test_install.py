@@ -199,7 +199,8 @@ def test_pip_install_puts_the_collection_in_site_packages(pip_venv):
                   env).stdout.strip()
     collection = os.path.join(purelib, "ansible_collections", NAMESPACE, NAME)
     for path in ("galaxy.yml", "meta/runtime.yml", "plugins/module_utils/models.py",
-                 "schema/versions/0001_initial.py", "cli/main.py"):
+                 "schema/versions/0001_initial.py", "cli/main.py", "driver/run_spec.py",
+                 "server/app.py", "server/static", "client/__init__.py", "playbooks/rollout.yml"):
         assert os.path.exists(os.path.join(collection, path)), path
     assert not os.path.exists(os.path.join(collection, "tests"))
     assert not os.path.exists(os.path.join(purelib, "craton-fleet-dev.pth"))  # not the dev set-up
@@ -221,7 +222,10 @@ def test_pip_installed_craton_command_migrates_a_sqlite_database(pip_venv, tmp_p
     bin_dir, env = pip_venv
     craton = bin_dir / "craton"
     help_text = run([craton, "--help"], env).stdout
-    assert "usage: craton" in help_text and "db" in help_text
+    assert "usage: craton" in help_text
+    for command in ("db", "demo", "export", "run", "serve", "token", "secrets"):
+        assert command in help_text, command
+        assert "usage: craton %s" % command in run([craton, command, "--help"], env).stdout, command
     url = "sqlite:///%s" % (tmp_path / "fleet.db")
     out = run([craton, "--database-url", url, "db", "upgrade"], env).stdout
     assert out.strip().endswith("is at revision %s" % SCHEMA_REVISION)
