@@ -6,11 +6,13 @@
 A run's flow (the same flow ``craton run`` makes, from the same spec) is posted as a
 *job* on a Redis jobboard; conductor processes on any number of controllers claim
 jobs one at a time and run their flows with a parallel engine, persisting to the
-shared run state database. A conductor that dies loses its claim and another one
-resumes the job from the persisted state. See docs/driver.md.
+shared run state database. Claims expire unless renewed (:mod:`.claims`): a
+conductor that dies (even ``kill -9``) loses its claim within ``--claim-ttl`` seconds
+and another one resumes the job from the persisted state (finished hosts are not run
+again). See docs/driver.md.
 
     python -m ansible_collections.craton.fleet.driver.conductor --name ctl-1 \\
-        --state-url mysql+pymysql://... --redis-url redis://... [--parallel N]
+        --state-url mysql+pymysql://... --redis-url redis://... [--parallel N] [--claim-ttl S]
 
 Conductors take ``CRATON_DATABASE_URL``, ``CRATON_REDIS_URL`` and ``CRATON_REDIS_PREFIX``
 from their environment for the playbooks they start; the playbook and inventory paths
@@ -29,7 +31,9 @@ import sys
 from urllib.parse import urlsplit
 
 from ansible_collections.craton.fleet.driver import flow as run_flow
-from ansible_collections.craton.fleet.driver.reporter import Reporter, Tally
+from ansible_collections.craton.fleet.driver import processes
+from ansible_collections.craton.fleet.driver.claims import ExpiringClaims
+from ansible_collections.craton.fleet.driver.reporter import Reporter, Tally, close_stale_writers
 from ansible_collections.craton.fleet.driver.state import open_store
 from ansible_collections.craton.fleet.driver.terminal import Terminal
 from ansible_collections.craton.fleet.plugins.module_utils import events as ev
@@ -38,6 +42,7 @@ from ansible_collections.craton.fleet.plugins.module_utils.event_sender import E
 from ansible_collections.craton.fleet.plugins.module_utils.redis_connection import redis_client, resolve_url
 
 DEFAULT_NAMESPACE = "craton-jobs"
+DEFAULT_CLAIM_TTL = 30.0
 
 
 def jobboard(redis_url, store, name="craton-runs", namespace=DEFAULT_NAMESPACE):
@@ -115,23 +120,64 @@ class _RunEvents:
         return False
 
 
-def make_conductor(name, board, store, parallel, connect):
-    """A blocking conductor (one job at a time) whose engines report to the runs' Redis streams."""
+def _interrupted_children(detail):
+    """Pids of the ansible-playbook children that tasks left RUNNING on this controller had."""
+    pids = []
+    for atom in detail:
+        if atom.state == "RUNNING":
+            progress = ((atom.meta or {}).get("progress_details") or {}).get("details") or {}
+            if progress.get("pid") and progress.get("controller") == socket.gethostname():
+                pids.append(int(progress["pid"]))
+    return pids
+
+
+def make_conductor(name, board, store, parallel, connect, claim_ttl=DEFAULT_CLAIM_TTL, log=None):
+    """A blocking conductor (one job at a time) whose engines report to the runs' Redis streams.
+
+    Its claims expire after ``claim_ttl`` seconds unless renewed (:class:`.claims.ExpiringClaims`);
+    a job whose claim this conductor lost is suspended. ``log(event, job)`` is told of lost claims
+    and of interrupted jobs taken over."""
     from taskflow.conductors.backends import impl_blocking  # pylint: disable=import-outside-toplevel
+    log = log or (lambda event, job: None)
+    engines = {}
+
+    def lost(job):
+        log("claim_lost", job)
+        engine = engines.get(job.uuid)
+        if engine is not None:
+            engine.suspend()
+
+    claims = ExpiringClaims(board, connect(), claim_ttl, on_lost=lost)
 
     class Conductor(impl_blocking.BlockingConductor):
-        """BlockingConductor + the driver's Redis events for each job."""
+        """BlockingConductor + expiring claims + the driver's Redis events for each job."""
 
         def _listeners_from_job(self, job, engine):
             listeners = super()._listeners_from_job(job, engine)
+            engines[job.uuid] = engine
             with contextlib.closing(store.connection()) as conn:
-                detail = conn.get_flow_details(job.details["flow_uuid"], lazy=True)
+                detail = conn.get_flow_details(job.details["flow_uuid"], lazy=False)
             spec = ((detail.meta or {}).get("factory") or {}).get("kwargs", {}).get("spec")
             if spec:
+                leftovers = _interrupted_children(detail)
+                if detail.state == "RUNNING" or leftovers:
+                    # An interrupted job (its conductor died): its playbooks on this controller
+                    # are stopped before their hosts run again, its dead writers closed.
+                    log("resuming", job)
+                    processes.stop_leftovers(leftovers, spec["run_id"])
+                    keys = ev.RunKeys(os.environ.get("CRATON_REDIS_PREFIX") or ev.DEFAULT_PREFIX, spec["run_id"])
+                    with contextlib.suppress(Exception):
+                        close_stale_writers(connect(), keys)
                 listeners.append(_RunEvents(engine, spec, connect))
             return listeners
 
-    return Conductor(name, board, persistence=store.backend, engine="parallel",
+        def _on_job_done(self, job, fut):
+            try:
+                super()._on_job_done(job, fut)
+            finally:
+                engines.pop(job.uuid, None)
+
+    return Conductor(name, claims, persistence=store.backend, engine="parallel",
                      engine_options={"executor": "threaded", "max_workers": parallel})
 
 
@@ -143,7 +189,11 @@ def main(argv=None):
     parser.add_argument("--redis-url", help="Redis of the jobboard and the events (default $CRATON_REDIS_URL)")
     parser.add_argument("--namespace", default=DEFAULT_NAMESPACE, help="jobboard key namespace")
     parser.add_argument("--parallel", type=int, default=1)
+    parser.add_argument("--claim-ttl", type=float, default=DEFAULT_CLAIM_TTL, metavar="SECONDS",
+                        help="a claim lapses this long after its conductor died (default %(default)s)")
     args = parser.parse_args(argv)
+    if args.claim_ttl <= 0 or args.parallel < 1:
+        parser.error("--claim-ttl must be positive and --parallel at least 1")
     url = resolve_url(args.redis_url)
     try:
         store = open_store(args.state_url, None)
@@ -151,14 +201,14 @@ def main(argv=None):
     except CratonError as e:
         sys.stderr.write("craton conductor: %s\n" % e)
         return 1
-    conductor = make_conductor(args.name, board, store, args.parallel, lambda: redis_client(url))
 
-    def log(event, details):
-        job = details.get("job")
+    def log(event, job):
         sys.stdout.write("%s %s %s\n" % (args.name, event, getattr(job, "name", "")))
         sys.stdout.flush()
+    conductor = make_conductor(args.name, board, store, args.parallel, lambda: redis_client(url),
+                               claim_ttl=args.claim_ttl, log=log)
     for event in ("job_consumed", "job_abandoned", "running_start"):
-        conductor.notifier.register(event, log)
+        conductor.notifier.register(event, lambda event, details: log(event, details.get("job")))
     signal.signal(signal.SIGTERM, lambda *_: conductor.stop())
     sys.stdout.write("%s ready\n" % args.name)
     sys.stdout.flush()
