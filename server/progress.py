@@ -63,9 +63,8 @@ class Progress:
     def hubs(self):
         """The hub manager, made on first use inside the server's event loop."""
         if self._hubs is None:
-            import redis.asyncio  # pylint: disable=import-outside-toplevel
-            client = redis.asyncio.Redis.from_url(
-                self.redis_url, socket_timeout=progress_stream.BLOCK_MS / 1000 + 10, socket_connect_timeout=5)
+            client = redis_connection.async_redis_client(
+                self.redis_url, timeout=progress_stream.BLOCK_MS / 1000 + 10, connect_timeout=5)
             self._hubs = progress_stream.HubManager(client, self.prefix)
         return self._hubs
 
