@@ -16,6 +16,12 @@ options:
       - URL of the Redis server.
       - V(redis://[[user]:password@]host:port/db) for TCP, V(rediss://...) for TLS (see O(tls_ca_file),
         O(tls_cert_file), O(tls_key_file), O(tls_verify)), V(unix:///path/to/redis.sock?db=0) for a Unix socket.
+      - V(redis+sentinel://[[user]:password@]host:port[,host:port...]/SERVICE[/DB]) for Redis behind Sentinel
+        (C(docs/sentinel.md) in the collection). The hosts are the sentinels (port 26379 when left out), SERVICE
+        the name they monitor; the primary is asked of the sentinels at every (re)connection, so that a
+        failover costs an outage of a few seconds (events are buffered as for any outage). The password is
+        the Redis servers'; query arguments V(sentinel_password) and V(sentinel_username) are the sentinels'.
+        No TLS with Sentinel.
       - Query arguments understood by redis-py (for example V(?db=2)) are passed on.
       - The password in the URL is never shown in output or warnings.
     type: str
