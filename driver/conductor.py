@@ -87,8 +87,9 @@ def post_run(board, store, spec):
 class _RunEvents:
     """The driver's events of one job's engine, as a context manager (a conductor listener)."""
 
-    def __init__(self, engine, spec, connect):
+    def __init__(self, engine, flow, spec, connect):
         self.spec = spec
+        self.flow = flow
         keys = ev.RunKeys(os.environ.get("CRATON_REDIS_PREFIX") or ev.DEFAULT_PREFIX, spec["run_id"])
         self.sender = EventSender(connect=connect, keys=keys, source="driver",
                                   writer_info={"pid": os.getpid(), "controller": socket.gethostname(),
@@ -100,9 +101,7 @@ class _RunEvents:
         self.engine = engine
 
     def __enter__(self):
-        from taskflow.types import notifier  # pylint: disable=import-outside-toplevel
-        self.engine.notifier.register(notifier.Notifier.ANY, self.reporter.flow_changed)
-        self.engine.atom_notifier.register(notifier.Notifier.ANY, self.reporter.atom_changed)
+        self.reporter.attach(self.engine, run_flow.batch_tasks(self.flow))
         self.sender.start()
         self.sender.emit("run_start", playbook=self.spec["playbook"], hosts=len(self.spec["hosts"]),
                          controller=socket.gethostname())
@@ -110,9 +109,7 @@ class _RunEvents:
         return self
 
     def __exit__(self, *exc):
-        from taskflow.types import notifier  # pylint: disable=import-outside-toplevel
-        self.engine.notifier.deregister(notifier.Notifier.ANY, self.reporter.flow_changed)
-        self.engine.atom_notifier.deregister(notifier.Notifier.ANY, self.reporter.atom_changed)
+        self.reporter.detach(self.engine)
         counts = {k: v for k, v in self.tally.counts().items() if v}
         self.sender.emit("run_end", results=counts, totals=self.tally.totals(), events=self.sender.made + 1,
                          dropped=self.sender.dropped)
@@ -137,9 +134,10 @@ def make_conductor(name, board, store, parallel, connect, claim_ttl=DEFAULT_CLAI
     Its claims expire after ``claim_ttl`` seconds unless renewed (:class:`.claims.ExpiringClaims`);
     a job whose claim this conductor lost is suspended. ``log(event, job)`` is told of lost claims
     and of interrupted jobs taken over."""
+    from taskflow import engines as tf_engines  # pylint: disable=import-outside-toplevel
     from taskflow.conductors.backends import impl_blocking  # pylint: disable=import-outside-toplevel
     log = log or (lambda event, job: None)
-    engines = {}
+    engines, flows = {}, {}
 
     def lost(job):
         log("claim_lost", job)
@@ -151,6 +149,14 @@ def make_conductor(name, board, store, parallel, connect, claim_ttl=DEFAULT_CLAI
 
     class Conductor(impl_blocking.BlockingConductor):
         """BlockingConductor + expiring claims + the driver's Redis events for each job."""
+
+        def _engine_from_job(self, job):
+            # The flow is kept: the reporter listens to its tasks' progress (a playbook started).
+            detail = self._flow_detail_from_job(job)
+            flow = tf_engines.flow_from_detail(detail)
+            flows[job.uuid] = flow
+            return tf_engines.load(flow, flow_detail=detail, engine=self._engine, backend=self._persistence,
+                                   **self._engine_options)
 
         def _listeners_from_job(self, job, engine):
             listeners = super()._listeners_from_job(job, engine)
@@ -168,7 +174,7 @@ def make_conductor(name, board, store, parallel, connect, claim_ttl=DEFAULT_CLAI
                     keys = ev.RunKeys(os.environ.get("CRATON_REDIS_PREFIX") or ev.DEFAULT_PREFIX, spec["run_id"])
                     with contextlib.suppress(Exception):
                         close_stale_writers(connect(), keys)
-                listeners.append(_RunEvents(engine, spec, connect))
+                listeners.append(_RunEvents(engine, flows[job.uuid], spec, connect))
             return listeners
 
         def _on_job_done(self, job, fut):
@@ -176,6 +182,7 @@ def make_conductor(name, board, store, parallel, connect, claim_ttl=DEFAULT_CLAI
                 super()._on_job_done(job, fut)
             finally:
                 engines.pop(job.uuid, None)
+                flows.pop(job.uuid, None)
 
     return Conductor(name, claims, persistence=store.backend, engine="parallel",
                      engine_options={"executor": "threaded", "max_workers": parallel})

@@ -33,6 +33,10 @@ from ansible_collections.craton.fleet.driver import processes
 from ansible_collections.craton.fleet.driver.run_spec import workspace
 
 SUCCESS_STATUSES = ("ok", "changed", "skipped")
+# Told to the task's listeners (not persisted) when its ansible-playbook has ended, in the
+# worker thread: before the thread pool starts another task, so that reporters never show
+# more tasks running than there are slots. Details: hosts (this attempt's results), attempt, retrying.
+EVENT_PLAYBOOK_END = "craton.playbook_end"
 CALLBACKS = ("craton.fleet.redis", "craton.fleet.recap_file")
 # Per-process settings of the runs this process drives: run id -> {"env": {...}}.
 CONTEXT = {}
@@ -152,6 +156,8 @@ def results_of(hosts, rc, recap_path, log_path):
 class PlaybookBatch(task.Task):
     """Runs the run's playbook on ``hosts`` (one host by default); see the module docstring."""
 
+    TASK_EVENTS = (task.EVENT_UPDATE_PROGRESS, EVENT_PLAYBOOK_END)
+
     def __init__(self, name, hosts, spec, attempts):
         super().__init__(name=name, rebind={"attempt": "attempt:" + name})
         self.hosts = list(hosts)
@@ -178,7 +184,9 @@ class PlaybookBatch(task.Task):
             result.update(attempt=number, log=log)
             results[host] = result
         unreachable = [h for h in todo if results[h]["status"] == "unreachable"]
-        if unreachable and number < self.attempts:
+        retrying = bool(unreachable and number < self.attempts)
+        self.notifier.notify(EVENT_PLAYBOOK_END, {"hosts": results, "attempt": number, "retrying": retrying})
+        if retrying:
             raise HostsUnreachable(results, unreachable)
         final = (CONTEXT.get(self.spec["run_id"]) or {}).get("final")
         if final is not None:

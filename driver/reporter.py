@@ -10,12 +10,22 @@ the events are those of ``docs/events.md``:
 * ``run_start`` / ``run_end`` (hosts, results by status, recap totals);
 * ``flow_state``: every state of the flow (``RUNNING``, ``SUCCESS``, ``SUSPENDED``,
   ``RESUMING``, ``FAILURE``, ``REVERTED``, ...);
-* ``task_state``: every state of a batch's task and of its retry controller
-  (``PENDING``, ``RUNNING``, ``SUCCESS``, ``FAILURE``, ``REVERTING``, ``REVERTED``,
-  ``RETRYING``), with the host (batch size 1) or the hosts in ``msg``, and the attempt.
-  TaskFlow marks every task it has handed to its thread pool ``RUNNING`` at once; the
-  moment a task's ansible-playbook actually starts is a second ``RUNNING`` event whose
-  ``msg`` starts with ``started``.
+* ``task_state``: the state of a batch's task and of its retry controller, with the
+  host (batch size 1) or the hosts in ``msg``, and the attempt. The states say what
+  happens to the *hosts*, not only to TaskFlow's task:
+
+  - ``PENDING`` (``msg`` ``queued ...``): TaskFlow handed the task to its thread pool
+    (TaskFlow itself calls this ``RUNNING``; with ``--parallel 4`` and 30 hosts it does
+    so for all 30 at once); ``PENDING`` with ``not started ...`` when the run stopped
+    (``--max-fail-percentage``) before the task's playbook started;
+  - ``RUNNING`` (``msg`` ``started ansible-playbook (pid N) ...``): its ansible-playbook
+    has started — only then;
+  - ``SUCCESS``: every host of the task ``ok``, ``changed`` or ``skipped``;
+  - ``FAILURE``: a host of the task ``failed`` or was ``unreachable`` on its last attempt
+    (``msg``: ``failed: ERROR`` / ``unreachable: ERROR``, for a batch which hosts) —
+    although TaskFlow's task succeeded with that result — or TaskFlow's task failed (an
+    attempt with unreachable hosts before its retry, a driver error: the exception);
+  - ``RETRYING``, ``REVERTING``, ``REVERTED`` as TaskFlow reports them.
 
 The callbacks of the ansible-playbook children write each host's state; the driver
 writes a host's state only when no playbook reported on it (not targeted by any
@@ -91,6 +101,8 @@ class Reporter:
         self.terminal = terminal
         self.hosts_of = dict(zip(spec["names"], spec["batches"]))
         self.attempts = {}
+        self._progress_callbacks = []
+        self._ended = set()  # tasks whose playbook's end was reported (by _ended_of), not yet by TaskFlow
 
     # --- registration ------------------------------------------------------------------
 
@@ -99,8 +111,20 @@ class Reporter:
         from taskflow import task as tf_task  # pylint: disable=import-outside-toplevel
         engine.notifier.register(notifier.Notifier.ANY, self.flow_changed)
         engine.atom_notifier.register(notifier.Notifier.ANY, self.atom_changed)
+        from ansible_collections.craton.fleet.driver.playbook_task import EVENT_PLAYBOOK_END  # pylint: disable=import-outside-toplevel
         for atom in tasks:
-            atom.notifier.register(tf_task.EVENT_UPDATE_PROGRESS, self._progress_of(atom.name))
+            for event, callback in ((tf_task.EVENT_UPDATE_PROGRESS, self._progress_of(atom.name)),
+                                    (EVENT_PLAYBOOK_END, self._ended_of(atom.name))):
+                self._progress_callbacks.append((atom, event, callback))
+                atom.notifier.register(event, callback)
+
+    def detach(self, engine):
+        from taskflow.types import notifier  # pylint: disable=import-outside-toplevel
+        engine.notifier.deregister(notifier.Notifier.ANY, self.flow_changed)
+        engine.atom_notifier.deregister(notifier.Notifier.ANY, self.atom_changed)
+        for atom, event, callback in self._progress_callbacks:
+            atom.notifier.deregister(event, callback)
+        self._progress_callbacks = []
 
     # --- flow ----------------------------------------------------------------------------
 
@@ -137,9 +161,21 @@ class Reporter:
         host, msg = self._host_fields(name)
         attempt = self.attempts.get(name, 1)
         result = details.get("result")
-        if state == "FAILURE" and result is not None:
+        shown = state
+        if state == "RUNNING":
+            # Handed to the thread pool; RUNNING is sent when its ansible-playbook starts (_progress_of).
+            shown, msg = "PENDING", "queued: waiting for a free slot" + ("; " + msg if msg else "")
+        elif state == "FAILURE" and _not_started(result):
+            shown, msg = "PENDING", "not started: the run is stopping" + ("; " + msg if msg else "")
+        elif state == "FAILURE" and result is not None:
             msg = _short(getattr(result, "exception_str", None) or str(result))
-        self.sender.emit("task_state", host=host, task=name, state=state, attempt=attempt, msg=msg)
+        elif state == "SUCCESS" and isinstance(result, dict):
+            shown, outcome = _outcome(result.get("hosts") or {})
+            msg = outcome or msg
+        ended = state in ("SUCCESS", "FAILURE") and name in self._ended
+        self._ended.discard(name)
+        if not ended:  # else already sent when its playbook ended (_ended_of)
+            self.sender.emit("task_state", host=host, task=name, state=shown, attempt=attempt, msg=_short(msg))
         if state == "FAILURE" and result is not None and not _retryable(result) and not _not_started(result):
             self.terminal.driver_error(name, getattr(result, "exception_str", str(result)))
         if state == "SUCCESS" and isinstance(result, dict):
@@ -164,6 +200,17 @@ class Reporter:
             self.terminal.started(name)
         return progress
 
+    def _ended_of(self, name):
+        def ended(_event_type, details):
+            host, msg = self._host_fields(name)
+            state, outcome = _outcome(details.get("hosts") or {})
+            if details.get("retrying"):
+                outcome += "; retrying"
+            self._ended.add(name)
+            self.sender.emit("task_state", host=host, task=name, state=state,
+                             attempt=details.get("attempt") or self.attempts.get(name, 1), msg=_short(outcome or msg))
+        return ended
+
     def task_done(self, name, result, replay=False):
         """Record a successful task's host results (also for tasks done before a resume)."""
         hosts = result.get("hosts") or {}
@@ -180,6 +227,19 @@ class Reporter:
                 self.sender.set_host(host, state)
             if not replay:
                 self.terminal.host_done(host, res)
+
+
+def _outcome(hosts):
+    """(task state, msg) of a finished task from its host results: FAILURE when a host failed or was unreachable."""
+    bad = [(h, r) for h, r in hosts.items() if r.get("status") not in ("ok", "changed", "skipped")]
+    if not bad:
+        return "SUCCESS", None
+    if len(hosts) == 1:
+        res = bad[0][1]
+        return "FAILURE", "%s: %s" % (res.get("status"), res.get("error") or "no message")
+    return "FAILURE", "%d of %d hosts failed or unreachable: %s" % (
+        len(bad), len(hosts), ", ".join("%s (%s: %s)" % (h, r.get("status"), r.get("error") or "no message")
+                                        for h, r in bad))
 
 
 def _not_started(failure):

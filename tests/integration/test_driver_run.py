@@ -15,6 +15,8 @@ import subprocess
 
 import pytest
 
+from ansible_collections.craton.fleet.server import progress_snapshot
+
 import callback_runs as cr
 import driver_helpers as dh
 
@@ -96,19 +98,47 @@ def test_driver_events_follow_the_flow_and_each_task(run):
     assert flows == ["RUNNING", "SUCCESS"]
     assert all(e["flow"] == "craton-run:%s" % run["run_id"] for e in driver_events(run, "flow_state"))
     h1 = [(e["state"], e["attempt"]) for e in driver_events(run, "task_state", "host:h1")]
-    assert h1 == [("RUNNING", 1), ("RUNNING", 1), ("SUCCESS", 1)]
+    assert h1 == [("PENDING", 1), ("RUNNING", 1), ("SUCCESS", 1)]
+    assert driver_events(run, "task_state", "host:h1")[0]["msg"].startswith("queued")
     assert driver_events(run, "task_state", "host:h1")[1]["msg"].startswith("started ansible-playbook (pid ")
     dead = driver_events(run, "task_state", "host:dead")
     states = [e["state"] for e in dead]
-    assert states[:2] == ["RUNNING", "RUNNING"] and "FAILURE" in states and "RETRYING" in states
-    assert [e["attempt"] for e in dead if e["state"] == "RUNNING" and e.get("msg", "").startswith("started")] == [1, 2]
-    assert states[-1] == "SUCCESS" and all(e["host"] == "dead" for e in dead)
+    assert states[:2] == ["PENDING", "RUNNING"] and "FAILURE" in states and "RETRYING" in states
+    assert [e["attempt"] for e in dead if e["state"] == "RUNNING"] == [1, 2]
+    assert all(e["host"] == "dead" for e in dead)
     end = driver_events(run)[-1]
     assert end["type"] == "run_end" and end["results"] == {"changed": 2, "failed": 1, "unreachable": 1}
     # recap totals of each host's final attempt
     assert end["totals"]["failures"] == 1 and end["totals"]["unreachable"] == 1
     # the playbooks' own events are in the same run
     assert {e["host"] for e in run["events"] if e["type"] == "host_changed"} == {"h1", "h2", "h3"}
+
+
+def test_a_task_is_running_only_while_its_playbook_runs(run):
+    # TaskFlow hands every ready task to its pool at once: those wait as PENDING (queued); a task
+    # is RUNNING from its ansible-playbook's start to its end, so never more than --parallel 2 at once
+    latest, most = {}, 0
+    for event in driver_events(run, "task_state"):
+        if event["state"] == "RUNNING":
+            assert event["msg"].startswith("started ansible-playbook (pid "), event
+            assert latest.get(event["task"]) == "PENDING", event  # queued before it runs
+        latest[event["task"]] = event["state"]
+        most = max(most, list(latest.values()).count("RUNNING"))
+    assert most in (1, 2)
+    assert set(latest) == {"host:h1", "host:h2", "host:h3", "host:dead"}
+
+
+def test_a_failed_or_unreachable_host_is_a_failed_task_in_redis_and_on_the_page(run):
+    final = {e["task"]: e for e in driver_events(run, "task_state")}
+    assert {t: e["state"] for t, e in final.items()} == {
+        "host:h1": "SUCCESS", "host:h3": "SUCCESS", "host:h2": "FAILURE", "host:dead": "FAILURE"}
+    assert final["host:h2"]["msg"] == "failed: h2 broke on purpose"
+    assert final["host:dead"]["msg"].startswith("unreachable: ") and final["host:dead"]["attempt"] == 2
+    # what the progress page shows: the latest task state per host and per task
+    page = progress_snapshot.driver_state(run["writers"], run["events"])
+    assert {h: e["state"] for h, e in page["tasks"].items()} == {
+        "h1": "SUCCESS", "h3": "SUCCESS", "h2": "FAILURE", "dead": "FAILURE"}
+    assert sorted(e["state"] for e in page["by_task"].values()) == ["FAILURE", "FAILURE", "SUCCESS", "SUCCESS"]
 
 
 def test_state_is_persisted_next_to_the_sqlite_fleet(run):
