@@ -88,7 +88,7 @@ class Cluster:
     def admin(self, node=0):
         """An AUTOCOMMIT engine on one node (database ``test``)."""
         import sqlalchemy as sa
-        return sa.create_engine(self.node_urls[node], isolation_level="AUTOCOMMIT")
+        return sa.create_engine(self.node_urls[node], isolation_level="AUTOCOMMIT", pool_pre_ping=True)
 
 
 @pytest.fixture(scope="session")
@@ -145,8 +145,11 @@ def galera_db(galera):
 
     name = "craton_g_%s" % uuid.uuid4().hex[:12]
     admin = galera.admin()
-    with admin.connect() as conn:
-        conn.execute(sa.text("CREATE DATABASE %s CHARACTER SET utf8mb4" % name))
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text("CREATE DATABASE %s CHARACTER SET utf8mb4" % name))
+    finally:
+        admin.dispose()
     database = GaleraDatabase(galera, name)
     try:
         db_cli.upgrade(database.url)
@@ -156,6 +159,7 @@ def galera_db(galera):
             if name in key:
                 engine.dispose()
                 del craton_db._ENGINES[key]  # pylint: disable=protected-access
+        admin = galera.admin()  # a new connection: a test may have killed and restarted a node
         try:
             with admin.connect() as conn:
                 conn.execute(sa.text("DROP DATABASE IF EXISTS %s" % name))
