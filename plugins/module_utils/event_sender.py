@@ -35,6 +35,7 @@ import time
 from collections import deque
 
 from ansible_collections.craton.fleet.plugins.module_utils import events as ev
+from ansible_collections.craton.fleet.plugins.module_utils.redis_connection import replicas_to_wait_for
 
 ALWAYS_KEPT = frozenset(("run_start", "run_end"))
 
@@ -238,7 +239,8 @@ class EventSender:  # pylint: disable=too-many-instance-attributes
                                pending=pending, run_setnx=self._run_setnx if announce else None,
                                maxlen=self.maxlen, retention_days=self.retention_days)
         try:
-            ev.write_batch(self._client, self.keys, batch, self.started_at, self.retention_days, index=announce)
+            ev.write_batch(self._client, self.keys, batch, self.started_at, self.retention_days, index=announce,
+                           **self._replicas())
         except BaseException:
             with self._lock:
                 self._dirty |= dirty
@@ -252,6 +254,15 @@ class EventSender:  # pylint: disable=too-many-instance-attributes
             self._reported = (counts["events"], counts["events_dropped"])
             if last:
                 self._final_sent = True
+
+    def _replicas(self):
+        """With a URL's ``wait_replicas=N``: a batch counts as written once N replicas have it
+        (WAIT, at most half the client's socket timeout); else it is kept and sent again."""
+        wanted = replicas_to_wait_for(self._client)
+        if not wanted:
+            return {}
+        socket_timeout = self._client.connection_pool.connection_kwargs.get("socket_timeout") or 2.0
+        return {"wait_replicas": wanted, "wait_ms": max(int(socket_timeout * 500), 1)}
 
     def _failed(self, error):
         self._resync = True

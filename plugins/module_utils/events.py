@@ -381,12 +381,18 @@ def build_batch(writer, writer_state, counts, events=(), hosts=None, pending=(),
     }, separators=(",", ":"))
 
 
-def write_batch(client, keys, batch, started_at, retention_days=DEFAULT_RETENTION_DAYS, index=True):
+class ReplicasBehind(Exception):
+    """Fewer replicas than asked for (``wait_replicas``) acknowledged a batch."""
+
+
+def write_batch(client, keys, batch, started_at, retention_days=DEFAULT_RETENTION_DAYS, index=True,
+                wait_replicas=0, wait_ms=1000):
     """Write one batch (build_batch) for the run ``keys`` in one pipelined round trip.
 
     With ``index``, also indexes the run (``P:runs``, score ``started_at``) and
-    prunes runs older than the retention from the index. Raises redis errors to
-    the caller."""
+    prunes runs older than the retention from the index. With ``wait_replicas``,
+    the round trip ends with ``WAIT wait_replicas wait_ms`` and ReplicasBehind is
+    raised when fewer replicas have the batch. Raises redis errors to the caller."""
     from redis.exceptions import NoScriptError  # pylint: disable=import-outside-toplevel
     for attempt in (1, 2):
         pipe = client.pipeline(transaction=False)
@@ -395,6 +401,8 @@ def write_batch(client, keys, batch, started_at, retention_days=DEFAULT_RETENTIO
             pipe.zadd(keys.index, {keys.run_id: started_at}, nx=True)
         if index and retention_days:
             pipe.zremrangebyscore(keys.index, "-inf", "(%f" % (time.time() - retention_days * 86400))
+        if wait_replicas:
+            pipe.execute_command("WAIT", wait_replicas, wait_ms)
         results = pipe.execute(raise_on_error=False)
         if isinstance(results[0], NoScriptError) and attempt == 1:
             client.script_load(BATCH_SCRIPT)
@@ -402,6 +410,9 @@ def write_batch(client, keys, batch, started_at, retention_days=DEFAULT_RETENTIO
         for result in results:
             if isinstance(result, Exception):
                 raise result
+        if wait_replicas and int(results[-1]) < wait_replicas:
+            raise ReplicasBehind("%s of %d replicas acknowledged the batch within %d ms (wait_replicas)"
+                                 % (results[-1], wait_replicas, wait_ms))
         return results[0]
     raise AssertionError("unreachable")  # pragma: no cover
 

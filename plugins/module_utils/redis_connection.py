@@ -16,7 +16,9 @@ The client made for it asks the sentinels for the service's primary each time it
 connects (redis-py's ``Sentinel.master_for``), so that a client that reconnects
 after a failover finds the promoted replica. The password (and user) are the
 Redis servers'; ``sentinel_password`` (and ``sentinel_username``) the sentinels'
-when they require one. A port left out is Sentinel's 26379.
+when they require one. A port left out is Sentinel's 26379. ``wait_replicas=N``
+makes event writers wait until N replicas have each batch (Redis ``WAIT``; see
+:func:`replicas_to_wait_for`).
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ SCHEMES = ("redis", "rediss", "unix", SENTINEL_SCHEME)
 DEFAULT_TIMEOUT = 2.0
 DEFAULT_SENTINEL_PORT = 26379
 SENTINEL_FORM = "redis+sentinel://[:password@]host:port[,host:port...]/SERVICE[/DB]"
-_SENTINEL_QUERY = ("sentinel_password", "sentinel_username")
+_SENTINEL_QUERY = ("sentinel_password", "sentinel_username", "wait_replicas")
 _SERVICE = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 
 
@@ -120,9 +122,12 @@ def parse_sentinel_url(url):
     unknown = sorted(set(query) - set(_SENTINEL_QUERY))
     if unknown:
         raise bad("unknown query argument %s (known: %s)" % (", ".join(unknown), ", ".join(_SENTINEL_QUERY)))
+    wait = query.get("wait_replicas") or "0"
+    if not wait.isdigit() or int(wait) > 100:
+        raise bad("wait_replicas must be a number of replicas from 0 to 100, not %r" % wait)
     return {"sentinels": sentinels, "service": service, "db": db, "username": username, "password": password,
             "sentinel_username": query.get("sentinel_username") or None,
-            "sentinel_password": query.get("sentinel_password") or None}
+            "sentinel_password": query.get("sentinel_password") or None, "wait_replicas": int(wait)}
 
 
 def _host_port(item, bad):
@@ -187,7 +192,19 @@ def _sentinel_client(url, kwargs, asyncio=False):
         from redis.sentinel import Sentinel  # pylint: disable=import-outside-toplevel
     sentinel = Sentinel(conf["sentinels"], sentinel_kwargs=sentinel_kwargs, username=conf["username"],
                         password=conf["password"], db=conf["db"], **kwargs)
-    return sentinel.master_for(conf["service"])
+    client = sentinel.master_for(conf["service"])
+    client.craton_wait_replicas = conf["wait_replicas"]
+    return client
+
+
+def replicas_to_wait_for(client):
+    """How many replicas a writer waits for after each batch (the URL's ``wait_replicas``, else 0).
+
+    Replication is asynchronous: a primary that dies may take with it writes it
+    acknowledged but had not yet copied. With ``wait_replicas=N`` the event sender
+    sends ``WAIT N`` after each batch and counts the batch as written only when N
+    replicas have it; otherwise the batch is kept and sent again (at least once)."""
+    return getattr(client, "craton_wait_replicas", 0)
 
 
 def async_redis_client(url, timeout, connect_timeout):
