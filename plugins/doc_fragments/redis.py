@@ -21,7 +21,8 @@ options:
         the name they monitor; the primary is asked of the sentinels at every (re)connection, so that a
         failover costs an outage of a few seconds (events are buffered as for any outage). The password is
         the Redis servers'; query arguments V(sentinel_password) and V(sentinel_username) are the sentinels'.
-        No TLS with Sentinel.
+        V(wait_replicas=N) counts a batch of events as written only once N replicas have it (Redis C(WAIT)), so
+        that a primary that dies cannot take events counted as sent with it. No TLS with Sentinel.
       - Query arguments understood by redis-py (for example V(?db=2)) are passed on.
       - The password in the URL is never shown in output or warnings.
     type: str
