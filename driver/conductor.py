@@ -28,7 +28,6 @@ import os
 import signal
 import socket
 import sys
-from urllib.parse import urlsplit
 
 from ansible_collections.craton.fleet.driver import flow as run_flow
 from ansible_collections.craton.fleet.driver import processes
@@ -39,29 +38,17 @@ from ansible_collections.craton.fleet.driver.terminal import Terminal
 from ansible_collections.craton.fleet.plugins.module_utils import events as ev
 from ansible_collections.craton.fleet.plugins.module_utils.errors import CratonError
 from ansible_collections.craton.fleet.plugins.module_utils.event_sender import EventSender
-from ansible_collections.craton.fleet.plugins.module_utils.redis_connection import redis_client, resolve_url
+from ansible_collections.craton.fleet.plugins.module_utils.redis_connection import (
+    redis_client, resolve_url, taskflow_jobboard_conf)
 
 DEFAULT_NAMESPACE = "craton-jobs"
 DEFAULT_CLAIM_TTL = 30.0
 
 
 def jobboard(redis_url, store, name="craton-runs", namespace=DEFAULT_NAMESPACE):
-    """A connected TaskFlow Redis jobboard on ``redis_url`` (redis:// or unix://)."""
+    """A connected TaskFlow Redis jobboard on ``redis_url`` (redis://, rediss://, unix:// or redis+sentinel://)."""
     from taskflow.jobs import backends as jobboards  # pylint: disable=import-outside-toplevel
-    parts = urlsplit(resolve_url(redis_url))
-    conf = {"board": "redis", "namespace": namespace}
-    if parts.scheme == "unix":
-        conf["unix_socket_path"] = parts.path
-    else:
-        conf.update(host=parts.hostname or "127.0.0.1", port=parts.port or 6379)
-        if parts.scheme == "rediss":
-            conf["ssl"] = True
-    db_number = (parts.path or "/0").strip("/") if parts.scheme != "unix" else "0"
-    conf["db"] = int(db_number or 0)
-    if parts.password:
-        conf["password"] = parts.password
-    if parts.username:
-        conf["username"] = parts.username
+    conf = dict(taskflow_jobboard_conf(redis_url), board="redis", namespace=namespace)
     board = jobboards.fetch(name, conf, persistence=store.backend)
     board.connect()
     return board

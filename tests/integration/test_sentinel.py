@@ -18,7 +18,7 @@ from ansible_collections.craton.fleet.plugins.module_utils import events as ev
 from ansible_collections.craton.fleet.plugins.module_utils.errors import CratonError
 from ansible_collections.craton.fleet.plugins.module_utils.event_sender import EventSender
 from ansible_collections.craton.fleet.plugins.module_utils.redis_connection import (
-    check_url, redis_client, safe_redis_url, taskflow_jobboard_conf)
+    check_url, redis_client, safe_redis_url)
 
 import callback_runs as cr
 import driver_helpers as dh
@@ -292,13 +292,13 @@ def test_callback_and_craton_run_refuse_a_bad_sentinel_url_in_one_line(tmp_path)
     assert "Traceback" not in run.stderr and "s3cret" not in run.stdout + run.stderr
 
 
-def test_a_taskflow_jobboard_on_the_sentinel_url_survives_a_failover(sentinel_cluster):  # noqa: F811  pylint: disable=redefined-outer-name
-    """What driver/conductor.py's jobboard() gets from taskflow_jobboard_conf: TaskFlow's own Sentinel client."""
-    from taskflow.jobs import backends as jobboards  # pylint: disable=import-outside-toplevel
+def test_the_conductors_jobboard_on_the_sentinel_url_survives_a_failover(sentinel_cluster, tmp_path):  # noqa: F811  pylint: disable=redefined-outer-name
+    """driver/conductor.py's jobboard() (conf from taskflow_jobboard_conf): TaskFlow's own Sentinel client."""
+    from ansible_collections.craton.fleet.driver import conductor  # pylint: disable=import-outside-toplevel
+    from ansible_collections.craton.fleet.driver.state import open_store  # pylint: disable=import-outside-toplevel
     cluster = sentinel_cluster
-    conf = dict(taskflow_jobboard_conf(cluster.url), board="redis", namespace="craton-test-jobs")
-    board = jobboards.fetch("sentinel-test", conf)
-    board.connect()
+    store = open_store("sqlite:///%s" % (tmp_path / "runs.db"), None)
+    board = conductor.jobboard(cluster.url, store, namespace="craton-test-jobs")
     try:
         job = board.post("probe", details={"n": 1})
         assert [j.uuid for j in board.iterjobs(ensure_fresh=True)] == [job.uuid]
@@ -311,3 +311,4 @@ def test_a_taskflow_jobboard_on_the_sentinel_url_survives_a_failover(sentinel_cl
         assert cluster.client("redis-2").exists(board.listings_key)
     finally:
         board.close()
+        store.close()
