@@ -246,6 +246,14 @@ def test_craton_run_and_the_progress_page_through_sentinel(sentinel_cluster, tmp
         finally:
             reader.close()
         assert kind == "batch" and [e["type"] for e in data["events"]] == ["run_start", "play_start"]
+
+        # The primary dies: once Sentinel has promoted the replica, the server reads from it.
+        cr.wait_for(cluster.replicated, what="the replica to have the runs")
+        cluster.kill("redis-1")
+        cr.wait_for(lambda: cluster.primary() == "redis-2", what="Sentinel to promote redis-2")
+        path = "/progress/api/runs/%s" % run_id
+        cr.wait_for(lambda: server.get(path)[0] == 200, what="the snapshot from redis-2")
+        assert server.json(path)["summary"] == snapshot["summary"]
     finally:
         server.stop()
 
