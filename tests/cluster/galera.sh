@@ -180,6 +180,12 @@ do_start() {
     local n
     # Whatever an earlier run left: stop it and start from empty directories.
     for n in "${NODES[@]}"; do stop_node "$n" KILL; rm -rf "$(dir_of "$n")"; done
+    local port
+    for port in 3311 3312 3313 4571 4572 4573; do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            die "127.0.0.1:$port is in use (a cluster started in another BASEDIR? galera.sh stop THAT_DIR)"
+        fi
+    done
     for n in "${NODES[@]}"; do write_config "$n"; done
     mariadb-install-db --defaults-file="$(dir_of 1)/my.cnf" --auth-root-authentication-method=normal \
         --skip-test-db >"$(dir_of 1)/install.log" 2>&1 \
