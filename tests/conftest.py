@@ -39,7 +39,7 @@ def _skip_suite(suite, reason):
 def pytest_terminal_summary(terminalreporter):
     """Say clearly which suites did not run on this machine, and why."""
     terminalreporter.section("craton.fleet suites")
-    for suite in ("MariaDB", "Redis", "Browser", "OpenStack"):
+    for suite in ("MariaDB", "Redis", "Browser", "OpenStack", "Galera", "Sentinel"):
         if suite in SKIPPED_SUITES:
             terminalreporter.write_line("SKIPPED %s suite: %s" % (suite, SKIPPED_SUITES[suite]))
         elif suite in SUITES_RUN:
