@@ -14,6 +14,8 @@ import os
 
 from ansible_collections.craton.fleet.plugins.module_utils.errors import CratonError
 from ansible_collections.craton.fleet.server.keystone_settings import KeystoneSettings, add_arguments
+from ansible_collections.craton.fleet.server.settings import (
+    DEFAULT_ARCHIVE_BUILDS, DEFAULT_ARCHIVE_QUEUE, DEFAULT_SHUTDOWN_SECONDS)
 
 
 def frozen_app_from_env():
@@ -41,9 +43,14 @@ def _cmd_serve(args):
         raise CratonError("--token-cache-seconds must be 0 or more")
     if args.workers < 1:
         raise CratonError("--workers must be at least 1")
+    if args.archive_builds < 1 or args.archive_queue < 0:
+        raise CratonError("--archive-builds must be at least 1 and --archive-queue 0 or more")
+    if args.shutdown_timeout < 0:
+        raise CratonError("--shutdown-timeout must be 0 or more")
     settings = Settings(database_url=db.resolve_url(args.database_url), redis_url=args.redis_url,
                         host=args.host, port=args.port, max_body_bytes=args.max_body_size,
-                        token_cache_seconds=args.token_cache_seconds)
+                        token_cache_seconds=args.token_cache_seconds, archive_builds=args.archive_builds,
+                        archive_queue=args.archive_queue)
     db.connect(settings.database_url)  # a missing or outdated schema is an error now, not at the first request
     keystone = KeystoneSettings.from_args(args)
     authenticator = None
@@ -57,13 +64,13 @@ def _cmd_serve(args):
         app = create_app(settings, authenticator)
         gc.freeze()
         uvicorn.run(app, host=args.host, port=args.port, log_level=log_level,
-                    access_log=args.access_log, server_header=False)
+                    access_log=args.access_log, server_header=False, timeout_graceful_shutdown=args.shutdown_timeout)
         return 0
     os.environ.update(settings.to_env())
     os.environ.update(keystone.to_env())
     uvicorn.run("ansible_collections.craton.fleet.cli.serve:frozen_app_from_env", factory=True, host=args.host,
                 port=args.port, workers=args.workers, log_level=log_level, access_log=args.access_log,
-                server_header=False)
+                server_header=False, timeout_graceful_shutdown=args.shutdown_timeout)
     return 0
 
 
@@ -83,6 +90,15 @@ def register(subparsers, common):
                         help="how long a valid token is trusted without asking the database; a revoked token "
                              "stops working within this time (default: 5; 0 checks every request)")
     parser.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
+    parser.add_argument("--archive-builds", type=int, default=DEFAULT_ARCHIVE_BUILDS, metavar="N",
+                        help="inventory archives each worker process builds at once (default: %d)"
+                             % DEFAULT_ARCHIVE_BUILDS)
+    parser.add_argument("--archive-queue", type=int, default=DEFAULT_ARCHIVE_QUEUE, metavar="N",
+                        help="archive requests that may wait for their turn in each worker; more get 503 with "
+                             "Retry-After (default: %d)" % DEFAULT_ARCHIVE_QUEUE)
+    parser.add_argument("--shutdown-timeout", type=float, default=DEFAULT_SHUTDOWN_SECONDS, metavar="SECONDS",
+                        help="on SIGTERM, how long requests in progress (streaming archives) may finish before "
+                             "they are cancelled (default: %g)" % DEFAULT_SHUTDOWN_SECONDS)
     parser.add_argument("--log-level", default="warning", choices=("critical", "error", "warning", "info", "debug"),
                         help="uvicorn's log level (default: warning)")
     parser.add_argument("--access-log", action="store_true", help="log every request")

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 
 from ansible_collections.craton.fleet.plugins.module_utils import db
 from ansible_collections.craton.fleet.server import errors
+from ansible_collections.craton.fleet.server.archive_limit import ArchiveBuilds
 from ansible_collections.craton.fleet.server.auth import TokenAuthenticator
 from ansible_collections.craton.fleet.server.body_limit import BodySizeLimit
 from ansible_collections.craton.fleet.server.settings import Settings
@@ -40,6 +41,7 @@ def create_app(settings=None, authenticator=None):
                               "secrets (write-only), vars references and inventory bundles. See docs/api.md.",
                   openapi_url=OPENAPI_PATH, docs_url="/v1/docs", redoc_url=None)
     app.state.settings = settings
+    app.state.archive_builds = ArchiveBuilds(settings.archive_builds, settings.archive_queue)
     app.state.authenticator = authenticator or TokenAuthenticator(settings.database_url, settings.token_cache_seconds)
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

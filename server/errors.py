@@ -11,7 +11,8 @@ Mapping: malformed JSON 400; missing or invalid token 401; role too low 403;
 unknown object, or an object of another tenant, 404; a name taken or a change
 that breaks an invariant (group cycle) 409; body over the size limit 413;
 wrong types, unknown fields and invalid values (names, keys, secrets) 422; the
-database unusable 503. ``NotFound``, ``Conflict`` and ``CratonError`` raised by
+database unusable 503; the server overloaded (no pooled connection free in time,
+too many archives at once) 503 with ``Retry-After``. ``NotFound``, ``Conflict`` and ``CratonError`` raised by
 module_utils map to 404, 409 and 422.
 """
 
@@ -24,6 +25,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ansible_collections.craton.fleet.plugins.module_utils.errors import (
@@ -122,6 +124,14 @@ def install(app: FastAPI):
         if exc.status_code == 404 and message == "Not Found":
             message = "no such path"
         return _response(exc.status_code, message, getattr(exc, "headers", None))
+
+    @app.exception_handler(sa_exc.TimeoutError)
+    async def _pool_timeout(_request: Request, exc: sa_exc.TimeoutError):  # pylint: disable=unused-argument
+        # Every pooled database connection stayed busy for the pool's whole timeout: overload,
+        # not a fault of the request and not a bug to hide behind a 500.
+        LOG.warning("database connection pool exhausted: %s", str(exc).splitlines()[0])
+        return _response(503, "the server is overloaded: no database connection became free in time; retry later",
+                         {"Retry-After": "5"})
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception):

@@ -13,7 +13,9 @@ Both come from the one inventory query (``inventory_query.load_inventory``):
 * ``GET /v1/inventory/{region_id}.tgz`` and ``.zip``: the region's inventory as a
   deterministic archive (module_utils/bundle.py, the same bytes as
   ``craton export``), streamed. Secret files are included (editor and admin
-  tokens) unless ``secrets=false``.
+  tokens) unless ``secrets=false``. Each server process builds at most
+  ``--archive-builds`` archives at a time and lets ``--archive-queue`` more wait;
+  beyond that the answer is 503 with ``Retry-After`` (server/archive_limit.py).
 
 Filters: ``group`` (repeat; hosts of these groups and their descendants), ``host``
 (repeat; names or shell patterns), ``var=key=value`` (repeat; the host's own
@@ -24,12 +26,12 @@ several values of a key accept any of them).
 from __future__ import annotations
 
 import base64
-import gc
 import json
 from typing import Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
 
@@ -37,6 +39,7 @@ from ansible_collections.craton.fleet.plugins.module_utils import secret_store
 from ansible_collections.craton.fleet.plugins.module_utils.errors import NotFound
 from ansible_collections.craton.fleet.plugins.module_utils.inventory_query import load_inventory
 from ansible_collections.craton.fleet.plugins.module_utils.models import Region, Tenant
+from ansible_collections.craton.fleet.server.archive_limit import NoCyclicGC, SlotStreamingResponse
 from ansible_collections.craton.fleet.server.auth import Context, require
 from ansible_collections.craton.fleet.server.errors import ApiError, responses
 from ansible_collections.craton.fleet.server.routes.names import PathId
@@ -124,11 +127,9 @@ def inventory_data(ctx: Context = Depends(require("reader")),
     return JSONResponse(data)
 
 
-def _archive(ctx, region_id, fmt, group, host, var, per_host, secrets, active_only):
+def _archive(ctx, region_id, fmt, filters, per_host, secrets):
+    """(chunks, file name) of the region's archive; runs in a worker thread, every check before any byte."""
     from ansible_collections.craton.fleet.plugins.module_utils import bundle  # the writer of craton export
-
-    if secrets and not ctx.principal.has("editor"):
-        raise ApiError(403, "secret files need an editor or admin token; ask with secrets=false")
 
     def names(session):
         row = session.execute(sa.select(Region.name, Tenant.name, Region.tenant_id)
@@ -138,21 +139,31 @@ def _archive(ctx, region_id, fmt, group, host, var, per_host, secrets, active_on
         return row[0], row[1]
 
     region, tenant = read(ctx, names)
-    filters = {"tenant": tenant, "regions": [region], "groups": _names(group, "group"),
-               "hosts": _names(host, "host"), "host_vars": host_vars_filter(var), "active_only": active_only}
+    filters = dict(filters, tenant=tenant, regions=[region])
     # Loading and planning make many objects and no garbage cycles: the cyclic collector
     # would walk the server's whole heap again and again for nothing (as in the plugin).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with NoCyclicGC():
         inventory = bundle.load_for_bundle(ctx.database_url, filters, strict=True, secrets=secrets)
         chunks = bundle.iter_bundle(inventory, fmt, per_host=per_host)  # every check runs here, before any byte
-    finally:
-        if collecting:
-            gc.enable()
     name = "%s-%s%s.%s" % (tenant, region, "-per-host" if per_host else "", fmt)
-    return StreamingResponse(_coalesced(chunks), media_type=MEDIA[fmt],
-                             headers={"Content-Disposition": 'attachment; filename="%s"' % name.replace('"', "_")})
+    return chunks, name.replace('"', "_")
+
+
+async def _archive_response(ctx, region_id, fmt, group, host, var, per_host, secrets, active_only):
+    """The streamed archive, built in a worker thread when this process has room for it
+    (server/archive_limit.py: at most --archive-builds at once, --archive-queue waiting, else 503)."""
+    if secrets and not ctx.principal.has("editor"):
+        raise ApiError(403, "secret files need an editor or admin token; ask with secrets=false")
+    filters = {"groups": _names(group, "group"), "hosts": _names(host, "host"), "host_vars": host_vars_filter(var),
+               "active_only": active_only}
+    slot = await ctx.request.app.state.archive_builds.acquire()
+    try:
+        chunks, name = await run_in_threadpool(_archive, ctx, region_id, fmt, filters, per_host, secrets)
+    except BaseException:
+        slot.release()
+        raise
+    return SlotStreamingResponse(_coalesced(chunks), slot, media_type=MEDIA[fmt],
+                                 headers={"Content-Disposition": 'attachment; filename="%s"' % name})
 
 
 def _coalesced(chunks, size=STREAM_CHUNK):
@@ -176,17 +187,21 @@ def _archive_route(fmt):
     documented = dict(_ARCHIVE_RESPONSES)
     documented[200] = {"content": {MEDIA[fmt]: {"schema": {"type": "string", "format": "binary"}}},
                        "description": "the %s archive" % fmt}
+    documented[503] = dict(documented[503], description="the database is unusable, or this server process has "
+                           "--archive-builds archives in progress and --archive-queue more waiting",
+                           headers={"Retry-After": {"description": "seconds to wait before asking again (busy only)",
+                                                    "schema": {"type": "integer"}}})
 
     @router.get("/{region_id}.%s" % fmt, response_class=StreamingResponse, responses=documented,
                 summary="The region's inventory as a %s archive" % fmt, operation_id="inventory_%s" % fmt)
-    def archive(region_id: PathId, ctx: Context = Depends(require("reader")),
-                group: Names = Query(None, description="group names (repeat)"),
-                host: Names = Query(None, description="host names or shell patterns (repeat)"),
-                var: Names = Query(None, description="key=value on the hosts' own variables (repeat)"),
-                per_host: bool = Query(False, description="one inventory directory per host"),
-                secrets: bool = Query(True, description="include secret files (editor, admin)"),
-                active_only: bool = Query(True, description="only active hosts")):
-        return _archive(ctx, region_id, fmt, group, host, var, per_host, secrets, active_only)
+    async def archive(region_id: PathId, ctx: Context = Depends(require("reader")),
+                      group: Names = Query(None, description="group names (repeat)"),
+                      host: Names = Query(None, description="host names or shell patterns (repeat)"),
+                      var: Names = Query(None, description="key=value on the hosts' own variables (repeat)"),
+                      per_host: bool = Query(False, description="one inventory directory per host"),
+                      secrets: bool = Query(True, description="include secret files (editor, admin)"),
+                      active_only: bool = Query(True, description="only active hosts")):
+        return await _archive_response(ctx, region_id, fmt, group, host, var, per_host, secrets, active_only)
     return archive
 
 

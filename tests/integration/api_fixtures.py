@@ -71,10 +71,11 @@ class ApiServer:
             if self.proc.poll() is not None:
                 raise AssertionError("craton serve exited with %s:\n%s" % (self.proc.returncode, self.read_log()))
             try:
-                requests.get(self.url + "/v1/openapi.json", timeout=2)
+                requests.get(self.url + "/v1/openapi.json", timeout=10)
                 return self
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or a busy machine
                 time.sleep(0.1)
+        self.stop()
         raise AssertionError("craton serve did not answer within 60 s:\n%s" % self.read_log())
 
     def read_log(self):
