@@ -186,6 +186,11 @@ do_start() {
             die "127.0.0.1:$port is in use (a cluster started in another BASEDIR? galera.sh stop THAT_DIR)"
         fi
     done
+    if [ "$(run_user)" != "$(id -un)" ]; then
+        chmod 755 "$BASE"
+        runuser -u "$(run_user)" -- test -x "$BASE/." \
+            || die "user $(run_user) cannot reach $BASE (a parent directory is not searchable): use a BASEDIR under /tmp"
+    fi
     for n in "${NODES[@]}"; do write_config "$n"; done
     mariadb-install-db --defaults-file="$(dir_of 1)/my.cnf" --auth-root-authentication-method=normal \
         --skip-test-db >"$(dir_of 1)/install.log" 2>&1 \

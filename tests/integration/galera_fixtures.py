@@ -1,7 +1,7 @@
 """Fixtures of the Galera suite: a real three-node MariaDB Galera cluster on 127.0.0.1.
 
 ``galera`` (session-scoped): the cluster of ``tests/cluster/galera.sh`` (nodes on
-127.0.0.1:3311-3313), started for the session in build/galera-test and stopped at
+127.0.0.1:3311-3313), started for the session in a temporary directory and stopped at
 the end; or, when ``CRATON_TEST_GALERA_URLS`` is set (the three node URLs, comma
 or space separated, e.g. from ``galera.sh urls``), that running cluster, left
 running (killing and restarting a node then needs ``CRATON_GALERA_DIR`` to be the
@@ -25,6 +25,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 
 import pytest
@@ -91,36 +92,55 @@ class Cluster:
         return sa.create_engine(self.node_urls[node], isolation_level="AUTOCOMMIT", pool_pre_ping=True)
 
 
+# One cluster per test session, whichever test module asks first (a fixture imported into several
+# modules is a separate fixture in each, so the cluster itself is kept here).
+_SESSION = {}
+
+
 @pytest.fixture(scope="session")
-def galera(tmp_path_factory):
+def galera(request):
     """The Galera cluster of the session (see the module docstring)."""
+    if "skipped" in _SESSION:
+        skip_suite(_SESSION["skipped"])
+    if "cluster" not in _SESSION:
+        try:
+            _SESSION["cluster"] = _start(request.config)
+        except pytest.skip.Exception as e:
+            _SESSION["skipped"] = str(e.msg).split(": ", 1)[-1]
+            raise
+    _mark_run()
+    return _SESSION["cluster"]
+
+
+def _start(config):
     given = os.environ.get("CRATON_TEST_GALERA_URLS")
     if given:
         urls = [u for u in re.split(r"[,\s]+", given) if u]
         if len(urls) != 3:
             skip_suite("CRATON_TEST_GALERA_URLS must name the three node URLs, got %d" % len(urls))
-        _mark_run()
-        yield Cluster(urls, os.environ.get("CRATON_GALERA_DIR") or os.path.join(ROOT, "build", "galera"))
-        return
+        return Cluster(urls, os.environ.get("CRATON_GALERA_DIR") or os.path.join(ROOT, "build", "galera"))
     for path, package in NEEDED.items():
         if not os.path.exists(path):
             skip_suite("%s is missing (Debian package %s)" % (path, package))
     for tool, package in (("rsync", "rsync"), ("mariadb", "mariadb-client"), ("mariadb-install-db", "mariadb-server")):
         if not shutil.which(tool):
             skip_suite("%s is not on PATH (Debian package %s)" % (tool, package))
-    basedir = os.path.join(ROOT, "build", "galera-test")
+    # Under /tmp: the servers run as user mysql, which must reach the directory (a clone under
+    # /root would not do).
+    basedir = tempfile.mkdtemp(prefix="craton-galera-")
+
+    def stop():
+        subprocess.run(["bash", SCRIPT, "stop", basedir], capture_output=True, timeout=120, check=False)
+
     proc = subprocess.run(["bash", SCRIPT, "start", basedir], capture_output=True, text=True, timeout=180,
                           check=False)
     if proc.returncode != 0:
         lines = [line for line in (proc.stderr or proc.stdout).splitlines() if line.startswith("galera.sh:")]
-        subprocess.run(["bash", SCRIPT, "stop", basedir], capture_output=True, timeout=120, check=False)
-        skip_suite("the cluster did not start: %s" % (lines[-1] if lines else "galera.sh start exited %d"
-                                                       % proc.returncode))
-    _mark_run()
-    try:
-        yield Cluster(proc.stdout.split(), basedir)
-    finally:
-        subprocess.run(["bash", SCRIPT, "stop", basedir], capture_output=True, timeout=120, check=False)
+        stop()
+        what = lines[-1] if lines else "galera.sh start exited %d" % proc.returncode
+        skip_suite("the cluster did not start: %s" % what)
+    config.add_cleanup(stop)
+    return Cluster(proc.stdout.split(), basedir)
 
 
 class GaleraDatabase:

@@ -42,8 +42,8 @@ def test_run_completes_when_a_node_dies_and_every_host_runs_once(galera, galera_
         assert dh.markers(markers, "done") == {name: 1 for name in HOSTS}
         summary = dh.read_run(redis_url, run_id)["summary"]
         assert summary["state"] == "finished"
-        assert (summary["hosts_expected"], summary["hosts_changed"], summary["hosts_failed"]) == (len(HOSTS),
-                                                                                                len(HOSTS), 0)
+        counts = summary["hosts_expected"], summary["hosts_changed"], summary["hosts_failed"]
+        assert counts == (len(HOSTS), len(HOSTS), 0)
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -18,7 +18,8 @@ def closed_port():
         return s.getsockname()[1]
 
 
-def test_a_host_that_refuses_is_skipped(galera):
+@pytest.mark.usefixtures("galera")
+def test_a_host_that_refuses_is_skipped():
     dead = closed_port()
     url = "mysql+pymysql://root@127.0.0.1:%d,127.0.0.1:3312,127.0.0.1:3313/test" % dead
     engine = db.engine_for(url)
@@ -29,7 +30,8 @@ def test_a_host_that_refuses_is_skipped(galera):
         engine.dispose()
 
 
-def test_no_host_answering_is_one_error_naming_each_host(galera):
+@pytest.mark.usefixtures("galera")
+def test_no_host_answering_is_one_error_naming_each_host():
     ports = closed_port(), closed_port()
     url = "mysql+pymysql://root:pw@127.0.0.1:%d,127.0.0.1:%d/test" % ports
     with pytest.raises(CratonError) as raised:
