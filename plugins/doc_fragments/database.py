@@ -22,6 +22,8 @@ options:
       - SQLAlchemy URL of the fleet database.
       - C(sqlite:////path/to/fleet.db) for a SQLite file, or
         C(mysql+pymysql://user:password@host:3306/database) for MySQL/MariaDB (Galera, Percona XtraDB).
+      - For a Galera cluster, list every node, C(mysql+pymysql://user:password@db1:3306,db2:3306,db3:3306/fleet);
+        each new connection goes to the first node that answers and is ready (docs/deployment.md).
       - When unset, the SQLite file C($XDG_DATA_HOME/craton/fleet.db) (C(~/.local/share/craton/fleet.db)).
       - The database must be at the schema revision of this collection (C(craton db upgrade)).
       - The password in the URL is never shown in output, logs or errors.
@@ -37,6 +39,8 @@ options:
       - SQLAlchemy URL of the fleet database.
       - C(sqlite:////path/to/fleet.db) for a SQLite file, or
         C(mysql+pymysql://user:password@host:3306/database) for MySQL/MariaDB (Galera, Percona XtraDB).
+      - For a Galera cluster, list every node, C(mysql+pymysql://user:password@db1:3306,db2:3306,db3:3306/fleet);
+        each new connection goes to the first node that answers and is ready (docs/deployment.md).
       - If not set, the environment variable E(CRATON_DATABASE_URL) of the controller is used, and when that
         is unset too the SQLite file C($XDG_DATA_HOME/craton/fleet.db) (C(~/.local/share/craton/fleet.db)).
       - The database must be at the schema revision of this collection (C(craton db upgrade)).
