@@ -48,6 +48,6 @@ def test_sqlite_paths_with_commas_are_not_host_lists():
 
 
 def test_backoff_is_bounded_and_jittered():
-    waits = [db.backoff(attempt) for attempt in range(1, 8) for _ in range(50)]
+    waits = [db.backoff(attempt) for attempt in range(1, 8) for _draw in range(50)]
     assert max(waits) <= 3.0
     assert len(set(round(w, 6) for w in waits[:50])) > 1
