@@ -99,6 +99,17 @@ class SentinelCluster:
         _host, port = self.client(sentinel).sentinel_get_master_addr_by_name(SERVICE)
         return NAMES[int(port) - self.base]
 
+    def promoted(self, name):
+        """True once every sentinel names ``name`` the primary and sees it up (what redis-py's
+        Sentinel client checks before using it), and ``name`` itself has the role master."""
+        for sentinel in ("sentinel-1", "sentinel-2", "sentinel-3"):
+            if self.primary(sentinel) != name:
+                return False
+            state = self.client(sentinel).sentinel_master(SERVICE)
+            if not state.get("is_master") or state.get("is_sdown") or state.get("is_odown"):
+                return False
+        return self.client(name).info("replication").get("role") == "master"
+
     def kill(self, name):
         """kill -9 a process, as a crash would; returns once it is gone."""
         pid = self.pid(name)

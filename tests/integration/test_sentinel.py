@@ -250,7 +250,7 @@ def test_craton_run_and_the_progress_page_through_sentinel(sentinel_cluster, tmp
         # The primary dies: once Sentinel has promoted the replica, the server reads from it.
         cr.wait_for(cluster.replicated, what="the replica to have the runs")
         cluster.kill("redis-1")
-        cr.wait_for(lambda: cluster.primary() == "redis-2", what="Sentinel to promote redis-2")
+        cr.wait_for(lambda: cluster.promoted("redis-2"), what="Sentinel to promote redis-2")
         path = "/progress/api/runs/%s" % run_id
         cr.wait_for(lambda: server.get(path)[0] == 200, what="the snapshot from redis-2")
         assert server.json(path)["summary"] == snapshot["summary"]
@@ -313,7 +313,7 @@ def test_the_conductors_jobboard_on_the_sentinel_url_survives_a_failover(sentine
         assert cluster.client("redis-1").exists(board.listings_key)   # written to the primary
         cr.wait_for(cluster.replicated, what="the replica to have the job")
         cluster.kill("redis-1")
-        cr.wait_for(lambda: cluster.primary() == "redis-2", what="Sentinel to promote redis-2")
+        cr.wait_for(lambda: cluster.promoted("redis-2"), what="Sentinel to promote redis-2")
         # The board's client (redis-py's default retries) reconnects through the sentinels.
         assert [j.uuid for j in board.iterjobs(ensure_fresh=True)] == [job.uuid]
         assert cluster.client("redis-2").exists(board.listings_key)
