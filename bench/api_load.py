@@ -193,6 +193,7 @@ def main(argv=None):
     parser.add_argument("--archive-requests", type=int, default=64, help="archive requests in (2); 0 skips (2)")
     parser.add_argument("--repeat", type=int, default=5, help="runs of each side in (3); 0 skips (3)")
     parser.add_argument("--workers", type=int, default=2, help="craton serve --workers (default 2: one per core of the CI machine)")
+    parser.add_argument("--threads", type=int, help="craton serve --threads (default: its own)")
     parser.add_argument("--archive-builds", type=int, help="craton serve --archive-builds (default: its own)")
     parser.add_argument("--archive-queue", type=int, help="craton serve --archive-queue (default: its own)")
     parser.add_argument("--mariadb", metavar="SERVER_URL", help="use a new database on this MariaDB server")
@@ -237,7 +238,7 @@ def main(argv=None):
         log = open(os.path.join(work, "serve.log"), "w")
         command = [sys.executable, "-m", "ansible_collections.craton.fleet.cli", "serve", "--port", str(port),
                    "--database-url", url, "--workers", str(args.workers)]
-        for option in ("archive_builds", "archive_queue"):
+        for option in ("threads", "archive_builds", "archive_queue"):
             if getattr(args, option) is not None:
                 command += ["--" + option.replace("_", "-"), str(getattr(args, option))]
         server = subprocess.Popen(command,

@@ -15,7 +15,7 @@ import os
 from ansible_collections.craton.fleet.plugins.module_utils.errors import CratonError
 from ansible_collections.craton.fleet.server.keystone_settings import KeystoneSettings, add_arguments
 from ansible_collections.craton.fleet.server.settings import (
-    DEFAULT_ARCHIVE_BUILDS, DEFAULT_ARCHIVE_QUEUE, DEFAULT_SHUTDOWN_SECONDS)
+    DEFAULT_ARCHIVE_BUILDS, DEFAULT_ARCHIVE_QUEUE, DEFAULT_SHUTDOWN_SECONDS, DEFAULT_THREADS)
 
 
 def frozen_app_from_env():
@@ -47,10 +47,13 @@ def _cmd_serve(args):
         raise CratonError("--archive-builds must be at least 1 and --archive-queue 0 or more")
     if args.shutdown_timeout < 0:
         raise CratonError("--shutdown-timeout must be 0 or more")
+    if args.threads < 1:
+        raise CratonError("--threads must be at least 1")
     settings = Settings(database_url=db.resolve_url(args.database_url), redis_url=args.redis_url,
                         host=args.host, port=args.port, max_body_bytes=args.max_body_size,
                         token_cache_seconds=args.token_cache_seconds, archive_builds=args.archive_builds,
-                        archive_queue=args.archive_queue)
+                        archive_queue=args.archive_queue, threads=args.threads)
+    db.engine_for(settings.database_url, pool_size=settings.db_pool_size)
     db.connect(settings.database_url)  # a missing or outdated schema is an error now, not at the first request
     keystone = KeystoneSettings.from_args(args)
     authenticator = None
@@ -68,9 +71,15 @@ def _cmd_serve(args):
         return 0
     os.environ.update(settings.to_env())
     os.environ.update(keystone.to_env())
-    uvicorn.run("ansible_collections.craton.fleet.cli.serve:frozen_app_from_env", factory=True, host=args.host,
-                port=args.port, workers=args.workers, log_level=log_level, access_log=args.access_log,
-                server_header=False, timeout_graceful_shutdown=args.shutdown_timeout)
+    from uvicorn.supervisors import Multiprocess
+
+    from ansible_collections.craton.fleet.server.reuse_port import bound_socket
+    config = uvicorn.Config("ansible_collections.craton.fleet.cli.serve:frozen_app_from_env", factory=True,
+                            host=args.host, port=args.port, workers=args.workers, log_level=log_level,
+                            access_log=args.access_log, server_header=False,
+                            timeout_graceful_shutdown=args.shutdown_timeout)
+    # Each worker listens on a socket of its own (SO_REUSEPORT): server/reuse_port.py says why.
+    Multiprocess(config, sockets=[bound_socket(args.host, args.port)]).run()
     return 0
 
 
@@ -90,6 +99,9 @@ def register(subparsers, common):
                         help="how long a valid token is trusted without asking the database; a revoked token "
                              "stops working within this time (default: 5; 0 checks every request)")
     parser.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
+    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS, metavar="N",
+                        help="threads of each worker process that run database requests (default: %d)"
+                             % DEFAULT_THREADS)
     parser.add_argument("--archive-builds", type=int, default=DEFAULT_ARCHIVE_BUILDS, metavar="N",
                         help="inventory archives each worker process builds at once (default: %d)"
                              % DEFAULT_ARCHIVE_BUILDS)

@@ -12,6 +12,9 @@ events) later.
 
 from __future__ import annotations
 
+import contextlib
+
+import anyio.to_thread
 from fastapi import FastAPI
 
 from ansible_collections.craton.fleet.plugins.module_utils import db
@@ -22,7 +25,6 @@ from ansible_collections.craton.fleet.server.body_limit import BodySizeLimit
 from ansible_collections.craton.fleet.server.settings import Settings
 
 API_VERSION = "1.0"
-DB_POOL_SIZE = 40
 OPENAPI_PATH = "/v1/openapi.json"
 
 
@@ -32,11 +34,19 @@ def create_app(settings=None, authenticator=None):
     from ansible_collections.craton.fleet.server.routes import ROUTERS
 
     settings = settings or Settings.from_env()
-    # One pooled connection per worker thread (FastAPI runs database routes in anyio's
-    # pool of 40 threads): with SQLAlchemy's default of 5, MySQL connections would be
-    # opened and closed for most requests under load.
-    db.engine_for(settings.database_url, pool_size=DB_POOL_SIZE)
-    app = FastAPI(title="craton.fleet API", version=API_VERSION,
+    # One pooled connection per thread that may hold one: with SQLAlchemy's default of 5,
+    # connections would be opened and closed for most requests under load.
+    db.engine_for(settings.database_url, pool_size=settings.db_pool_size)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app):
+        # FastAPI runs plain-function routes in anyio's default pool, 40 threads. Those
+        # routes are mostly Python work under one GIL: 40 of them at once only wait for
+        # each other (and for the GIL after every SQLite call), so --threads bounds them.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
+        yield
+
+    app = FastAPI(lifespan=lifespan, title="craton.fleet API", version=API_VERSION,
                   description="The fleet inventory as a service: tenants, regions, hosts, groups, variables, "
                               "secrets (write-only), vars references and inventory bundles. See docs/api.md.",
                   openapi_url=OPENAPI_PATH, docs_url="/v1/docs", redoc_url=None)

@@ -13,7 +13,9 @@ turn on the event loop, holding no thread and no connection
 (``--archive-queue``); a request beyond that is answered at once with **503** and a
 ``Retry-After`` estimated from recent builds. A slot is held from the first query
 until the last byte is sent (compression happens while streaming) or the client
-goes away.
+goes away. Builds run in threads of their own (``builds`` of them at most), never in
+the threads of the other database routes (``--threads``): a few archives never hold
+up every list call.
 
 The cyclic garbage collector is switched off while any archive loads and plans
 (many objects, no cycles; as in the inventory plugin), and on again when the last
@@ -29,6 +31,8 @@ import math
 import threading
 import time
 
+import anyio
+import anyio.to_thread
 from starlette.responses import StreamingResponse
 
 from ansible_collections.craton.fleet.server.errors import ApiError
@@ -49,6 +53,7 @@ class ArchiveBuilds:
         self._semaphore = asyncio.Semaphore(builds)
         self._waiting = 0
         self._recent = collections.deque(maxlen=16)  # seconds of the last builds (start to last byte)
+        self._threads = None  # anyio.CapacityLimiter(builds), made on the event loop
 
     async def acquire(self):
         """A :class:`Slot` once a build may start; :class:`ApiError` 503 when ``queue`` requests wait already."""
@@ -61,6 +66,8 @@ class ArchiveBuilds:
             await self._semaphore.acquire()
         finally:
             self._waiting -= 1
+        if self._threads is None:
+            self._threads = anyio.CapacityLimiter(self.builds)
         return Slot(self)
 
     def retry_after(self):
@@ -81,6 +88,18 @@ class Slot:
         self._owner = owner
         self._started = time.monotonic()
         self._released = False
+
+    async def run(self, function, *args):
+        """``function(*args)`` in one of the archive threads."""
+        return await anyio.to_thread.run_sync(function, *args, limiter=self._owner._threads)  # pylint: disable=protected-access
+
+    async def stream(self, chunks):
+        """The chunks of the iterator ``chunks``, each produced in one of the archive threads."""
+        while True:
+            chunk = await self.run(next, chunks, None)
+            if chunk is None:
+                return
+            yield chunk
 
     def release(self):
         """Give the turn back (on the event loop)."""

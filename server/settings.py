@@ -16,6 +16,9 @@ DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 # (beyond: 503 with Retry-After). See server/archive_limit.py.
 DEFAULT_ARCHIVE_BUILDS = 2
 DEFAULT_ARCHIVE_QUEUE = 32
+# Threads per server process that run database routes. The routes are mostly CPU (one GIL):
+# beyond a few, threads only wait for each other (bench/api_load.py, docs/api.md).
+DEFAULT_THREADS = 8
 # Seconds a stopping server (SIGTERM) lets requests in progress finish before cancelling them.
 DEFAULT_SHUTDOWN_SECONDS = 5.0
 
@@ -32,12 +35,18 @@ class Settings:
     token_cache_seconds: float = 5.0
     archive_builds: int = DEFAULT_ARCHIVE_BUILDS
     archive_queue: int = DEFAULT_ARCHIVE_QUEUE
+    threads: int = DEFAULT_THREADS
+
+    @property
+    def db_pool_size(self):
+        """Database connections each server process keeps: one per thread that may hold one."""
+        return self.threads + self.archive_builds
 
     @classmethod
     def from_env(cls, environ=None):
         """Settings from CRATON_DATABASE_URL, CRATON_REDIS_URL, CRATON_API_HOST, CRATON_API_PORT,
-        CRATON_API_MAX_BODY_BYTES, CRATON_API_TOKEN_CACHE_SECONDS, CRATON_API_ARCHIVE_BUILDS and
-        CRATON_API_ARCHIVE_QUEUE (what ``craton serve --workers N`` hands to each worker)."""
+        CRATON_API_MAX_BODY_BYTES, CRATON_API_TOKEN_CACHE_SECONDS, CRATON_API_ARCHIVE_BUILDS,
+        CRATON_API_ARCHIVE_QUEUE and CRATON_API_THREADS (what ``craton serve --workers N`` hands to each worker)."""
         env = os.environ if environ is None else environ
         return cls(database_url=env.get("CRATON_DATABASE_URL") or None,
                    redis_url=env.get("CRATON_REDIS_URL") or None,
@@ -46,14 +55,16 @@ class Settings:
                    max_body_bytes=int(env.get("CRATON_API_MAX_BODY_BYTES") or DEFAULT_MAX_BODY_BYTES),
                    token_cache_seconds=float(env.get("CRATON_API_TOKEN_CACHE_SECONDS") or 5.0),
                    archive_builds=int(env.get("CRATON_API_ARCHIVE_BUILDS") or DEFAULT_ARCHIVE_BUILDS),
-                   archive_queue=int(env.get("CRATON_API_ARCHIVE_QUEUE") or DEFAULT_ARCHIVE_QUEUE))
+                   archive_queue=int(env.get("CRATON_API_ARCHIVE_QUEUE") or DEFAULT_ARCHIVE_QUEUE),
+                   threads=int(env.get("CRATON_API_THREADS") or DEFAULT_THREADS))
 
     def to_env(self):
         """The environment variables that :meth:`from_env` reads back into these settings."""
         env = {"CRATON_API_HOST": self.host, "CRATON_API_PORT": str(self.port),
                "CRATON_API_MAX_BODY_BYTES": str(self.max_body_bytes),
                "CRATON_API_TOKEN_CACHE_SECONDS": str(self.token_cache_seconds),
-               "CRATON_API_ARCHIVE_BUILDS": str(self.archive_builds), "CRATON_API_ARCHIVE_QUEUE": str(self.archive_queue)}
+               "CRATON_API_ARCHIVE_BUILDS": str(self.archive_builds), "CRATON_API_ARCHIVE_QUEUE": str(self.archive_queue),
+               "CRATON_API_THREADS": str(self.threads)}
         if self.database_url:
             env["CRATON_DATABASE_URL"] = self.database_url
         if self.redis_url:

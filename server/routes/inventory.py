@@ -31,7 +31,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
 
@@ -158,11 +157,11 @@ async def _archive_response(ctx, region_id, fmt, group, host, var, per_host, sec
                "active_only": active_only}
     slot = await ctx.request.app.state.archive_builds.acquire()
     try:
-        chunks, name = await run_in_threadpool(_archive, ctx, region_id, fmt, filters, per_host, secrets)
+        chunks, name = await slot.run(_archive, ctx, region_id, fmt, filters, per_host, secrets)
     except BaseException:
         slot.release()
         raise
-    return SlotStreamingResponse(_coalesced(chunks), slot, media_type=MEDIA[fmt],
+    return SlotStreamingResponse(slot.stream(_coalesced(chunks)), slot, media_type=MEDIA[fmt],
                                  headers={"Content-Disposition": 'attachment; filename="%s"' % name})
 
 

@@ -24,30 +24,17 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import uuid
 
 import pytest
 
+from suites import mark_run, skip_suite
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCRIPT = os.path.join(ROOT, "tests", "cluster", "galera.sh")
 SUITE = "Galera"
 NEEDED = {"/usr/sbin/mariadbd": "mariadb-server", "/usr/lib/galera/libgalera_smm.so": "galera-4"}
-
-
-def skip_suite(reason):
-    """Skip the test and report the Galera suite as skipped (tests/conftest.py's summary)."""
-    conftest = sys.modules.get("conftest")
-    if conftest is not None and hasattr(conftest, "_skip_suite"):
-        conftest._skip_suite(SUITE, reason)  # pylint: disable=protected-access
-    pytest.skip("%s suite: %s" % (SUITE, reason))
-
-
-def _mark_run():
-    conftest = sys.modules.get("conftest")
-    if conftest is not None and hasattr(conftest, "SUITES_RUN"):
-        conftest.SUITES_RUN.add(SUITE)
 
 
 def multi_host_url(node_urls, database):
@@ -101,14 +88,14 @@ _SESSION = {}
 def galera(request):
     """The Galera cluster of the session (see the module docstring)."""
     if "skipped" in _SESSION:
-        skip_suite(_SESSION["skipped"])
+        skip_suite(SUITE, _SESSION["skipped"])
     if "cluster" not in _SESSION:
         try:
             _SESSION["cluster"] = _start(request.config)
         except pytest.skip.Exception as e:
             _SESSION["skipped"] = str(e.msg).split(": ", 1)[-1]
             raise
-    _mark_run()
+    mark_run(SUITE)
     return _SESSION["cluster"]
 
 
@@ -117,14 +104,14 @@ def _start(config):
     if given:
         urls = [u for u in re.split(r"[,\s]+", given) if u]
         if len(urls) != 3:
-            skip_suite("CRATON_TEST_GALERA_URLS must name the three node URLs, got %d" % len(urls))
+            skip_suite(SUITE, "CRATON_TEST_GALERA_URLS must name the three node URLs, got %d" % len(urls))
         return Cluster(urls, os.environ.get("CRATON_GALERA_DIR") or os.path.join(ROOT, "build", "galera"))
     for path, package in NEEDED.items():
         if not os.path.exists(path):
-            skip_suite("%s is missing (Debian package %s)" % (path, package))
+            skip_suite(SUITE, "%s is missing (Debian package %s)" % (path, package))
     for tool, package in (("rsync", "rsync"), ("mariadb", "mariadb-client"), ("mariadb-install-db", "mariadb-server")):
         if not shutil.which(tool):
-            skip_suite("%s is not on PATH (Debian package %s)" % (tool, package))
+            skip_suite(SUITE, "%s is not on PATH (Debian package %s)" % (tool, package))
     # Under /tmp: the servers run as user mysql, which must reach the directory (a clone under
     # /root would not do).
     basedir = tempfile.mkdtemp(prefix="craton-galera-")
@@ -138,7 +125,7 @@ def _start(config):
         lines = [line for line in (proc.stderr or proc.stdout).splitlines() if line.startswith("galera.sh:")]
         stop()
         what = lines[-1] if lines else "galera.sh start exited %d" % proc.returncode
-        skip_suite("the cluster did not start: %s" % what)
+        skip_suite(SUITE, "the cluster did not start: %s" % what)
     config.add_cleanup(stop)
     return Cluster(proc.stdout.split(), basedir)
 

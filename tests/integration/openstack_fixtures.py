@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 
 import uuid
@@ -29,6 +28,8 @@ import pytest
 import requests
 
 from api_fixtures import ApiServer, free_port
+
+from suites import mark_run, skip_suite
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VENV = os.environ.get("CRATON_OPENSTACK_VENV") or os.path.join(ROOT, "build", "openstack-venv")
@@ -52,20 +53,6 @@ expiration = {expiration}
 [identity]
 password_hash_rounds = 4
 """
-
-
-def skip_suite(reason):
-    """Skip the test and report the OpenStack suite as skipped (tests/conftest.py's summary)."""
-    conftest = sys.modules.get("conftest")
-    if conftest is not None and hasattr(conftest, "_skip_suite"):
-        conftest._skip_suite(SUITE, reason)  # pylint: disable=protected-access
-    pytest.skip("%s suite: %s" % (SUITE, reason))
-
-
-def _mark_run():
-    conftest = sys.modules.get("conftest")
-    if conftest is not None and hasattr(conftest, "SUITES_RUN"):
-        conftest.SUITES_RUN.add(SUITE)
 
 
 class Keystone:
@@ -188,12 +175,12 @@ class Keystone:
 def keystone(tmp_path_factory):
     """A real Keystone on 127.0.0.1 (skips the suite when tests/openstack/setup.sh has not run)."""
     if not os.path.exists(os.path.join(VENV, "bin", "keystone-manage")):
-        skip_suite("Keystone is not installed: run tests/openstack/setup.sh (about a minute; makes %s)" % VENV)
+        skip_suite(SUITE, "Keystone is not installed: run tests/openstack/setup.sh (about a minute; makes %s)" % VENV)
     try:
         import keystoneauth1  # noqa: F401  pylint: disable=unused-import
     except ImportError:
-        skip_suite("the Python package keystoneauth1 is not installed in the test environment")
-    _mark_run()
+        skip_suite(SUITE, "the Python package keystoneauth1 is not installed in the test environment")
+    mark_run(SUITE)
     server = Keystone(tmp_path_factory.mktemp("keystone")).start()
     try:
         yield server
@@ -381,10 +368,10 @@ def barbican(keystone, tmp_path_factory):  # noqa: F811 - the keystone fixture o
         import castellan  # noqa: F401  pylint: disable=unused-import
         import barbicanclient  # noqa: F401  pylint: disable=unused-import
     except ImportError:
-        skip_suite("castellan and python-barbicanclient are not installed in the test environment "
+        skip_suite(SUITE, "castellan and python-barbicanclient are not installed in the test environment "
                    "(tests/openstack/setup.sh installs them)")
     if not os.path.exists(os.path.join(VENV, "etc", "barbican", "barbican-api-paste.ini")):
-        skip_suite("Barbican is not installed in %s: run tests/openstack/setup.sh" % VENV)
+        skip_suite(SUITE, "Barbican is not installed in %s: run tests/openstack/setup.sh" % VENV)
     server = Barbican(keystone, tmp_path_factory.mktemp("barbican")).start()
     try:
         yield server

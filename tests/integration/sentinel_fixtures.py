@@ -18,31 +18,18 @@ import random
 import shutil
 import socket
 import subprocess
-import sys
 import time
 
 import pytest
 import redis
+
+from suites import mark_run, skip_suite
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCRIPT = os.path.join(ROOT, "tests", "cluster", "sentinel.sh")
 SUITE = "Sentinel"
 SERVICE = "craton"
 NAMES = ("redis-1", "redis-2", "sentinel-1", "sentinel-2", "sentinel-3")
-
-
-def skip_suite(reason):
-    """Skip the test and report the Sentinel suite as skipped (tests/conftest.py's summary)."""
-    conftest = sys.modules.get("conftest")
-    if conftest is not None and hasattr(conftest, "_skip_suite"):
-        conftest._skip_suite(SUITE, reason)  # pylint: disable=protected-access
-    pytest.skip("%s suite: %s" % (SUITE, reason))
-
-
-def _mark_run():
-    conftest = sys.modules.get("conftest")
-    if conftest is not None and hasattr(conftest, "SUITES_RUN"):
-        conftest.SUITES_RUN.add(SUITE)
 
 
 def _free_base_port():
@@ -140,8 +127,8 @@ def sentinel_cluster(tmp_path):
     """A fresh primary, replica and three sentinels for one test; stopped and removed afterwards."""
     missing = [name for name in ("redis-server", "redis-cli") if shutil.which(name) is None]
     if missing:
-        skip_suite("%s not on PATH (Debian: apt-get install redis-server)" % " and ".join(missing))
-    _mark_run()
+        skip_suite(SUITE, "%s not on PATH (Debian: apt-get install redis-server)" % " and ".join(missing))
+    mark_run(SUITE)
     cluster = SentinelCluster(tmp_path / "sentinel")
     try:
         cluster.start()
