@@ -89,39 +89,41 @@ stop() {
     rm -rf "$BASE"
 }
 
+# The lines every redis-server and sentinel configuration starts with.
+process_conf() {
+    cat <<EOF
+port $(port_of "$1")
+bind 127.0.0.1
+daemonize yes
+pidfile $BASE/$1/pid
+logfile $BASE/$1/log
+dir $BASE/$1
+EOF
+}
+
 write_configs() {
     local name primary=$((PORT))
     for name in "${NAMES[@]}"; do
         mkdir -p "$BASE/$name"
     done
     for name in redis-1 redis-2; do
-        cat > "$BASE/$name/redis.conf" <<EOF
-port $(port_of "$name")
-bind 127.0.0.1
-daemonize yes
-pidfile $BASE/$name/pid
-logfile $BASE/$name/log
-dir $BASE/$name
+        { process_conf "$name"; cat <<EOF
 save ""
 appendonly no
 repl-diskless-sync yes
 repl-diskless-sync-delay 0
 EOF
+        } > "$BASE/$name/redis.conf"
     done
     echo "replicaof 127.0.0.1 $primary" >> "$BASE/redis-2/redis.conf"
     for name in sentinel-1 sentinel-2 sentinel-3; do
-        cat > "$BASE/$name/sentinel.conf" <<EOF
-port $(port_of "$name")
-bind 127.0.0.1
-daemonize yes
-pidfile $BASE/$name/pid
-logfile $BASE/$name/log
-dir $BASE/$name
+        { process_conf "$name"; cat <<EOF
 sentinel monitor $SERVICE 127.0.0.1 $primary 2
 sentinel down-after-milliseconds $SERVICE 1000
 sentinel failover-timeout $SERVICE 3000
 sentinel parallel-syncs $SERVICE 1
 EOF
+        } > "$BASE/$name/sentinel.conf"
     done
 }
 
