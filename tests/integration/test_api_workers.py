@@ -36,21 +36,24 @@ def children(pid):
     return found
 
 
-def established_inodes(port):
-    """Socket inodes of the established TCP connections whose local port is ``port``."""
+ESTABLISHED, LISTEN = "01", "0A"
+
+
+def socket_inodes(port, state):
+    """Inodes of the TCP sockets in ``state`` whose local port is ``port``."""
     inodes = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         with open(table) as f:
             for line in f.readlines()[1:]:
                 fields = line.split()
-                if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+                if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == state:
                     inodes.add(fields[9])
     return inodes
 
 
-def connections_per_process(pids, port):
-    """{pid: established connections to ``port`` it holds}."""
-    inodes = established_inodes(port)
+def sockets_per_process(pids, port, state=ESTABLISHED):
+    """{pid: its TCP sockets of local port ``port`` in ``state``}."""
+    inodes = socket_inodes(port, state)
     counts = {}
     for pid in pids:
         held = 0
@@ -95,13 +98,20 @@ def two_workers(tmp_path_factory):
 
 
 def test_connections_opened_at_once_are_spread_over_the_workers(two_workers):
+    # Both workers listening (the first answers before the second has started; the supervisor
+    # has other children too: multiprocessing's resource tracker).
     deadline = time.monotonic() + 60
-    while len(children(two_workers.proc.pid)) < 2 and time.monotonic() < deadline:
+    while time.monotonic() < deadline:
+        listening = sockets_per_process(children(two_workers.proc.pid), two_workers.port, LISTEN)
+        if sum(1 for count in listening.values() if count) == 2:
+            break
         time.sleep(0.1)
+    else:
+        raise AssertionError("two workers did not listen within 60 s: %s" % listening)
     socks = [socket.create_connection(("127.0.0.1", two_workers.port), timeout=30) for _i in range(CLIENTS)]
     try:
         assert {get_over(sock) for sock in socks} == {b"HTTP/1.1 200 OK"}
-        counts = connections_per_process(children(two_workers.proc.pid), two_workers.port)
+        counts = sockets_per_process(children(two_workers.proc.pid), two_workers.port)
     finally:
         for sock in socks:
             sock.close()
