@@ -53,7 +53,7 @@ def bound_socket(host, port):
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind((host, port))
     except OSError as e:
-        raise CratonError("cannot listen on %s port %d: %s" % (host, port, e.strerror or e)) from None
+        raise _cannot_listen(host, port, e) from None
     finally:
         probe.close()
     sock = _reuse_port_socket(family, PortSocket)
@@ -61,8 +61,12 @@ def bound_socket(host, port):
         sock.bind((host, port))
     except OSError as e:
         sock.close()
-        raise CratonError("cannot listen on %s port %d: %s" % (host, port, e.strerror or e)) from None
+        raise _cannot_listen(host, port, e) from None
     return sock
+
+
+def _cannot_listen(host, port, error):
+    return CratonError("cannot listen on %s port %d: %s" % (host, port, error.strerror or error))
 
 
 def worker_socket(family, address):
